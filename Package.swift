@@ -1,0 +1,40 @@
+// swift-tools-version:6.0
+// The pipeline is the module graph: collect -> parse -> model -> rules -> report.
+import PackageDescription
+
+let package = Package(
+    name: "ipsec-doctor",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "ipsec-doctor", targets: ["ipsec-doctor"]),
+        .library(name: "DoctorRules", targets: ["DoctorRules"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // Pure domain types: SPD, SAD, Child SA, findings. No I/O.
+        .target(name: "DoctorModel"),
+        // Reading the outside world (commands with timeouts, files, snapshot directories) into raw documents.
+        .target(name: "DoctorCollect", dependencies: ["DoctorModel"]),
+        // Raw documents -> model, keeping file:line for evidence.
+        .target(name: "DoctorParse", dependencies: ["DoctorModel"]),
+        // The rule catalog and the engine that ranks root causes.
+        .target(name: "DoctorRules", dependencies: ["DoctorModel"]),
+        // Text and JSON renderings of a diagnosis.
+        .target(name: "DoctorReport", dependencies: ["DoctorModel"]),
+        .executableTarget(
+            name: "ipsec-doctor",
+            dependencies: [
+                "DoctorModel", "DoctorCollect", "DoctorParse", "DoctorRules", "DoctorReport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "DoctorParseTests", dependencies: ["DoctorParse", "DoctorCollect", "DoctorModel"]),
+        .testTarget(
+            name: "DoctorRulesTests",
+            dependencies: ["DoctorRules", "DoctorParse", "DoctorCollect", "DoctorModel", "DoctorReport"]
+        ),
+        .testTarget(name: "EndToEndTests", dependencies: ["DoctorModel"]),
+    ]
+)

@@ -1,0 +1,119 @@
+/// How bad a finding is. `error` means the tunnel does not (fully) work.
+public enum Severity: String, Sendable, Codable, Comparable, CaseIterable {
+    case error, warning, info
+
+    private var order: Int {
+        switch self {
+        case .error: 0
+        case .warning: 1
+        case .info: 2
+        }
+    }
+
+    public static func < (lhs: Severity, rhs: Severity) -> Bool { lhs.order < rhs.order }
+}
+
+/// Which gateway a remedy step applies to.
+public enum End: String, Sendable, Codable {
+    /// The end whose capture was diagnosed (the PATH arguments or this machine).
+    case local
+    /// The other end (`--peer`), or the peer as named in the configuration.
+    case peer
+    /// Both ends must make the same change.
+    case both
+}
+
+/// One concrete thing to do: change config lines, run a command, or check something.
+public struct RemedyStep: Sendable, Hashable, Codable {
+    public enum Kind: String, Sendable, Codable {
+        case config, command, check
+    }
+
+    public var kind: Kind
+    public var end: End
+    /// What the step achieves, in one sentence.
+    public var summary: String
+    /// For `config`: the file and connection the lines belong to.
+    public var file: String?
+    public var connection: String?
+    /// For `config`: lines to delete and lines to write (ready to paste).
+    public var remove: [String]
+    public var add: [String]
+    /// For `command` and `check`: the exact command.
+    public var command: String?
+
+    public init(
+        kind: Kind, end: End, summary: String, file: String? = nil, connection: String? = nil,
+        remove: [String] = [], add: [String] = [], command: String? = nil
+    ) {
+        self.kind = kind
+        self.end = end
+        self.summary = summary
+        self.file = file
+        self.connection = connection
+        self.remove = remove
+        self.add = add
+        self.command = command
+    }
+
+    public static func config(
+        _ end: End, _ summary: String, file: String?, connection: String?, remove: [String], add: [String]
+    ) -> RemedyStep {
+        RemedyStep(kind: .config, end: end, summary: summary, file: file, connection: connection, remove: remove, add: add)
+    }
+
+    public static func command(_ end: End, _ summary: String, _ command: String) -> RemedyStep {
+        RemedyStep(kind: .command, end: end, summary: summary, command: command)
+    }
+
+    public static func check(_ end: End, _ summary: String, _ command: String? = nil) -> RemedyStep {
+        RemedyStep(kind: .check, end: end, summary: summary, command: command)
+    }
+}
+
+/// What to do about a finding.
+public struct Remedy: Sendable, Hashable, Codable {
+    public var summary: String
+    public var steps: [RemedyStep]
+
+    public init(summary: String, steps: [RemedyStep] = []) {
+        self.summary = summary
+        self.steps = steps
+    }
+}
+
+/// A diagnosed problem: the stable `code`, the reasoning, the evidence and the fix.
+public struct Finding: Sendable, Hashable, Codable {
+    /// Stable identifier (`psk-mismatch`). Part of the public contract; wording is not.
+    public var code: String
+    public var severity: Severity
+    /// The Libreswan connection name, or nil for host-wide findings (xfrm_stat).
+    public var connection: String?
+    public var title: String
+    public var explanation: String
+    public var evidence: [SourceLine]
+    public var remedy: Remedy
+    /// Position in the root-cause ladder: lower runs earlier in a tunnel's life
+    /// (reachability < IKE < auth < Child SA < kernel < data path).
+    public var rank: Int
+    /// A symptom follows from some other cause; the engine attaches it to the root cause.
+    public var isSymptom: Bool
+    /// Findings attached to this one because they follow from it.
+    public var symptoms: [Finding]
+
+    public init(
+        code: String, severity: Severity, connection: String?, title: String, explanation: String,
+        evidence: [SourceLine], remedy: Remedy, rank: Int, isSymptom: Bool = false, symptoms: [Finding] = []
+    ) {
+        self.code = code
+        self.severity = severity
+        self.connection = connection
+        self.title = title
+        self.explanation = explanation
+        self.evidence = evidence
+        self.remedy = remedy
+        self.rank = rank
+        self.isSymptom = isSymptom
+        self.symptoms = symptoms
+    }
+}

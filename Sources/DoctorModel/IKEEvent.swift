@@ -1,0 +1,139 @@
+/// A classified line from pluto's log, `ipsec up` output or the journal.
+///
+/// Libreswan's wording drifts between 3.x, 4.x and 5.x; the parser matches
+/// stable tokens (notify names, exchange names, fixed phrases) and reduces each
+/// line to one of these kinds, so rules never look at raw wording.
+public enum IKEEventKind: String, Sendable, Hashable, Codable, CaseIterable {
+    // Progress
+    case initiating  // "initiating IKEv2 connection", "initiating Main Mode"
+    case ikeEstablished  // "established IKE SA", "ISAKMP SA established", "IKE SA established {"
+    case childEstablished  // "established Child SA", "IPsec SA established"
+    case retransmission  // "<STATE>: retransmission; will wait"
+    case timeout  // "<STATE>: N second timeout exceeded after N retransmits" / "max number of retransmissions"
+    // Reachability
+    case icmpError  // "asynchronous network error report"
+    case ikev1Dropped  // "ignoring IKEv1 packet as policy is set to silently drop"
+    // IKE SA (phase 1) proposals
+    case ikeNoProposalReceived  // initiator: NO_PROPOSAL_CHOSEN in IKE_SA_INIT / IKEv1 informational in Main Mode
+    case ikeNoProposalLocal  // responder: "no local proposal matches remote proposals ...:IKE:" / "no acceptable Oakley Transform"
+    case invalidKE  // INVALID_KE_PAYLOAD (self-healing unless "not acceptable")
+    // Authentication
+    case authFailedReceived  // initiator: "rejected by peer: AUTHENTICATION_FAILED"
+    case pskHashMismatch  // responder: "computed hash does not match" / "AUTH mismatch"
+    case ikev1HashMismatch  // "Hash Payload does not match" / INVALID_HASH_INFORMATION / "mismatch of preshared secrets"
+    case authTimeout  // "Possible authentication failure" timeout (IKEv1 STATE_MAIN_I3, IKEv2 IKE_AUTH_I)
+    case authMethodMismatch  // "peer attempted PSK authentication but we want"
+    case noPSKFound  // "no PSK found for"
+    case peerIDMismatch  // "Peer ID '...' mismatched"
+    case noSuitableConnection  // "no suitable connection found", "no connection has been authorized"
+    case certificateError  // NSS: ERROR, X509: authentication failed
+    // Child SA (phase 2)
+    case childNoProposalReceived  // initiator: Child SA rejected with NO_PROPOSAL_CHOSEN / QM informational
+    case childNoProposalLocal  // responder: "matching remote ESP/AH proposals failed" / "no acceptable Proposal in IPsec SA"
+    case tsUnacceptableReceived  // initiator: TS_UNACCEPTABLE
+    case tsNoMatchLocal  // responder: "compatible Traffic Selectors" / "responding with TS_UNACCEPTABLE"
+    case invalidIDReceived  // IKEv1 initiator: INVALID_ID_INFORMATION
+    case ikev1NotifyReceived  // IKEv1 informational notify; the classifier resolves it to a specific kind
+    case ikev1NoConnectionForQuickMode  // IKEv1 responder: "cannot respond to IPsec SA request because no connection is known"
+    case quickModeNoProposalTimeout  // "perhaps peer likes no proposal"
+    // Kernel and liveness
+    case kernelSAInstallFailed  // "netlink response for Add SA" / XFRM_MSG_NEWSA with errno
+    case dpdAction  // "DPD action", "liveness action", liveness timeouts in ESTABLISHED states
+    case fatal  // "encountered fatal error in state"
+}
+
+/// One classified log line.
+public struct IKEEvent: Sendable, Hashable {
+    public var kind: IKEEventKind
+    /// The quoted connection name (`"westnet-eastnet"` -> `westnet-eastnet`), without instance suffixes.
+    public var connection: String?
+    /// The state serial (`#3`).
+    public var serial: Int?
+    /// The state name the line mentions (`STATE_MAIN_I3`, `IKE_AUTH_I`), if any.
+    public var state: String?
+    /// Extra details parsed from the line (notify name, errno, complainant, proposals).
+    public var details: [String: String]
+    public var source: SourceLine
+
+    public init(
+        kind: IKEEventKind, connection: String?, serial: Int?, state: String?, details: [String: String],
+        source: SourceLine
+    ) {
+        self.kind = kind
+        self.connection = connection
+        self.serial = serial
+        self.state = state
+        self.details = details
+        self.source = source
+    }
+}
+
+/// The classified events of one end, bounded in memory: per (connection, kind)
+/// it keeps the count, the first occurrences and the latest ones. A gigabyte
+/// log costs the same memory as a short one.
+public struct IKEEventLog: Sendable {
+    public struct Key: Hashable, Sendable {
+        public var connection: String?
+        public var kind: IKEEventKind
+    }
+
+    public struct Bucket: Sendable {
+        public var count = 0
+        public var first: [IKEEvent] = []
+        public var latest: [IKEEvent] = []
+    }
+
+    public private(set) var buckets: [Key: Bucket] = [:]
+    /// Total lines read from logs, for the report.
+    public var linesRead = 0
+    static let keepFirst = 2
+    static let keepLatest = 3
+
+    public init() {}
+
+    public mutating func append(_ event: IKEEvent) {
+        let key = Key(connection: event.connection, kind: event.kind)
+        var bucket = buckets[key] ?? Bucket()
+        bucket.count += 1
+        if bucket.first.count < Self.keepFirst {
+            bucket.first.append(event)
+        } else {
+            bucket.latest.append(event)
+            if bucket.latest.count > Self.keepLatest { bucket.latest.removeFirst() }
+        }
+        buckets[key] = bucket
+    }
+
+    public mutating func merge(_ other: IKEEventLog) {
+        for (_, bucket) in other.buckets {
+            for e in bucket.first + bucket.latest { append(e) }
+        }
+        linesRead += other.linesRead
+    }
+
+    /// Kept events of a kind (all connections when `connection` is nil), in file order.
+    public func events(_ kind: IKEEventKind, connection: String? = nil) -> [IKEEvent] {
+        buckets.filter { $0.key.kind == kind && (connection == nil || $0.key.connection == connection) }
+            .flatMap { $0.value.first + $0.value.latest }
+            .sorted { ($0.source.file, $0.source.line) < ($1.source.file, $1.source.line) }
+    }
+
+    public func count(_ kind: IKEEventKind, connection: String? = nil) -> Int {
+        buckets.filter { $0.key.kind == kind && (connection == nil || $0.key.connection == connection) }
+            .reduce(0) { $0 + $1.value.count }
+    }
+
+    /// The most recent event of a kind.
+    public func last(_ kind: IKEEventKind, connection: String? = nil) -> IKEEvent? {
+        events(kind, connection: connection).last
+    }
+
+    public func first(_ kind: IKEEventKind, connection: String? = nil) -> IKEEvent? {
+        events(kind, connection: connection).first
+    }
+
+    /// Connection names that appear in any event.
+    public var connectionNames: Set<String> { Set(buckets.keys.compactMap(\.connection)) }
+
+    public var isEmpty: Bool { buckets.isEmpty }
+}

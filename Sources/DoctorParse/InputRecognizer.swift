@@ -1,0 +1,137 @@
+import DoctorModel
+import Foundation
+
+/// Decides what a document is when its name does not say, and splits pasted
+/// terminal sessions at their prompt lines (`# ip xfrm state`, `$ ipsec status`)
+/// so each command's output is parsed by the right parser.
+public enum InputRecognizer {
+    /// The kind a command line produces (`ip -s xfrm state` -> .xfrmState).
+    public static func kind(ofCommand cmd: String) -> InputKind? {
+        let w = cmd.split(separator: " ").map(String.init).filter { !$0.hasPrefix("-") || $0 == "-j" }
+        let s = " " + w.joined(separator: " ") + " "
+        if s.contains(" ipsec ") || s.contains(" whack ") {
+            if s.contains("trafficstatus") || s.contains(" traffic ") { return .trafficStatus }
+            if s.contains(" status ") || s.contains("--status") || s.contains("showstates") || s.contains("briefstatus") { return .status }
+            if s.contains(" up ") || s.contains("--up") || s.contains("--initiate") || s.contains(" start ") { return .ipsecUp }
+        }
+        if cmd.contains("--trafficstatus") { return .trafficStatus }
+        if cmd.contains("--status") { return .status }
+        if cmd.contains("--initiate") { return .ipsecUp }
+        if s.contains(" xfrm ") {
+            if s.contains(" monitor ") { return .xfrmMonitor }
+            if s.contains(" policy ") || s.contains(" pol ") || s.contains(" po ") { return .xfrmPolicy }
+            if s.contains(" state ") || s.contains(" sa ") || s.contains(" s ") { return .xfrmState }
+        }
+        if s.contains("xfrm_stat") { return .xfrmStat }
+        if s.contains(" nft ") { return cmd.contains(" -j") ? .nftJSON : .nftRuleset }
+        if s.contains("iptables-save") || s.contains("iptables-legacy-save") || s.contains("iptables-nft-save") { return .iptablesSave }
+        if s.contains(" ip ") {
+            if s.contains(" addr ") || s.contains(" a ") || s.contains(" address ") { return .ipAddr }
+            if s.contains(" route ") || s.contains(" r ") { return .ipRoute }
+            if s.contains(" link ") || s.contains(" l ") { return .ipLink }
+        }
+        if s.contains(" journalctl ") || s.contains("pluto.log") || s.contains(" tail ") { return .plutoLog }
+        if s.contains(" ping ") || s.contains(" tracepath ") { return .ping }
+        if s.contains("ipsec.conf") { return .ipsecConf }
+        if s.contains("ipsec.secrets") { return .ipsecSecrets }
+        return nil
+    }
+
+    static let promptCommands: Set<String> = [
+        "ipsec", "ip", "nft", "iptables-save", "iptables-legacy-save", "iptables-nft-save", "cat", "journalctl", "ping",
+        "tracepath", "sudo", "whack", "tail", "grep",
+    ]
+
+    /// `# ip -s xfrm state` / `$ sudo ipsec status` / `root@gw:~# ip xfrm policy` -> the command, else nil.
+    public static func promptCommand(_ line: String) -> String? {
+        var t = Substring(line.trimmingCharacters(in: .whitespaces))
+        if let hashPrompt = t.range(of: "# "), t[..<hashPrompt.lowerBound].contains("@") { t = t[hashPrompt.upperBound...] }
+        else if let dollar = t.range(of: "$ "), t[..<dollar.lowerBound].contains("@") { t = t[dollar.upperBound...] }
+        else if t.hasPrefix("# ") || t.hasPrefix("$ ") { t = t.dropFirst(2) }
+        else { return nil }
+        var words = t.split(separator: " ").map(String.init)
+        if words.first == "sudo" { words.removeFirst() }
+        guard let first = words.first, promptCommands.contains(first) || first.hasSuffix("/ipsec") else { return nil }
+        return words.joined(separator: " ")
+    }
+
+    /// Guesses the kind from content (the first lines).
+    public static func sniff(_ lines: ArraySlice<(Int, String)>) -> InputKind? {
+        var score: [InputKind: Int] = [:]
+        for (_, l) in lines.prefix(300) {
+            let t = l.trimmingCharacters(in: .whitespaces)
+            if t.hasPrefix("{\"nftables\"") || t.hasPrefix("{ \"nftables\"") { return .nftJSON }
+            if t.hasPrefix("Xfrm"), t.split(whereSeparator: { $0 == " " || $0 == "\t" }).count == 2 { score[.xfrmStat, default: 0] += 3 }
+            if l.hasPrefix("\tproto ") && l.contains(" spi ") { score[.xfrmState, default: 0] += 5 }
+            if l.hasPrefix("\tdir ") || l.hasPrefix("\tsocket ") { score[.xfrmPolicy, default: 0] += 5 }
+            if t.hasPrefix("acquire proto") || t.hasPrefix("Async event") || t.hasPrefix("Deleted src") || t.hasPrefix("Flushed ") { score[.xfrmMonitor, default: 0] += 10 }
+            if t.hasPrefix("table ip") || t.hasPrefix("table inet") || t.hasPrefix("table ip6") { score[.nftRuleset, default: 0] += 10 }
+            if t == "*nat" || t == "*filter" || t.hasPrefix(":POSTROUTING") || t.hasPrefix("-A POSTROUTING") { score[.iptablesSave, default: 0] += 10 }
+            if t.contains("type=ESP") && t.contains("inBytes=") { score[.trafficStatus, default: 0] += 10 }
+            if t.contains("using kernel interface") || t.contains("Total IPsec connections") || t.contains("IKE SAs: total") { score[.status, default: 0] += 10 }
+            if t.hasPrefix("PING ") || t.contains("packets transmitted") || t.contains(" pmtu ") { score[.ping, default: 0] += 5 }
+            if t == "config setup" || (t.hasPrefix("conn ") && !t.contains(":")) { score[.ipsecConf, default: 0] += 10 }
+            if l.hasPrefix("    ") || l.hasPrefix("\t"), t.contains("="), !t.contains(" ") { score[.ipsecConf, default: 0] += 1 }
+            if t.contains(": PSK ") || t.contains(": RSA") || t.hasPrefix(": PSK") || t.contains(": XAUTH ") { score[.ipsecSecrets, default: 0] += 10 }
+            if t.first?.isNumber == true, t.contains(": <"), t.contains(" mtu ") { score[.ipLink, default: 0] += 2 }
+            if t.hasPrefix("inet ") || t.hasPrefix("inet6 ") { score[.ipAddr, default: 0] += 3 }
+            if t.hasPrefix("default via ") || (t.first?.isNumber == true && t.contains("/") && (t.contains(" dev ") || t.contains(" via ")) && !t.contains(": <")) {
+                score[.ipRoute, default: 0] += 3
+            }
+            if t.contains("pluto[") || t.contains("Starting Pluto") { score[.plutoLog, default: 0] += 5 }
+            let msg = LogPrefix.strip(Substring(t))
+            if msg.hasPrefix("\"") && msg.contains("\" #") { score[.plutoLog, default: 0] += 2 }
+        }
+        // ip addr output is an ip link output with inet lines.
+        if let a = score[.ipAddr], a > 0 { score[.ipLink] = nil }
+        return score.max { $0.value < $1.value }.map(\.key)
+    }
+
+    /// Resolves a document into one or more typed documents.
+    public static func resolve(_ doc: RawDocument) -> ([RawDocument], [InputDiagnostic]) {
+        if let kind = doc.kind, kind != .ipsecUp { return ([doc], []) }
+        // Logs can be huge: sniff only the head, never split them.
+        var head: [(Int, String)] = []
+        do {
+            try LineSource(doc).forEach { n, s in
+                head.append((n, String(s)))
+                return head.count < 400
+            }
+        } catch {
+            return ([], [InputDiagnostic(file: doc.name, line: nil, message: "\(error)")])
+        }
+        let prompts = head.filter { promptCommand($0.1) != nil }
+        let looksLikeLog = sniff(head[...]) == .plutoLog && prompts.count <= 1
+        if doc.kind == .ipsecUp || looksLikeLog || prompts.isEmpty {
+            if let kind = doc.kind { return ([doc], []) }
+            if let kind = sniff(head[...]) { return ([RawDocument(name: doc.name, content: doc.content, kind: kind, firstLine: doc.firstLine)], []) }
+            return ([], [InputDiagnostic(file: doc.name, line: nil, message: "not recognised as any supported input; skipped")])
+        }
+        // A pasted session: split at prompts (whole file, it is small).
+        guard let all = try? LineSource(doc).allLines() else { return ([], []) }
+        var out: [RawDocument] = []
+        var diags: [InputDiagnostic] = []
+        var sectionStart = 0
+        var sectionCommand: String?
+        func flush(upTo end: Int) {
+            let slice = all[sectionStart..<end]
+            guard !slice.isEmpty, slice.contains(where: { !$0.1.trimmingCharacters(in: .whitespaces).isEmpty }) else { return }
+            let kind = sectionCommand.flatMap(kind(ofCommand:)) ?? sniff(slice)
+            guard let kind else {
+                diags.append(InputDiagnostic(file: doc.name, line: slice.first?.0, message: "section not recognised (\(sectionCommand ?? "no command")); skipped"))
+                return
+            }
+            let text = slice.map(\.1).joined(separator: "\n")
+            out.append(RawDocument(name: doc.name, content: .text(text), kind: kind, firstLine: slice.first?.0 ?? 1))
+        }
+        for (i, (_, line)) in all.enumerated() {
+            if let cmd = promptCommand(line) {
+                flush(upTo: i)
+                sectionStart = i + 1
+                sectionCommand = cmd
+            }
+        }
+        flush(upTo: all.count)
+        return (out, diags)
+    }
+}

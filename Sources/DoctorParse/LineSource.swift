@@ -1,0 +1,78 @@
+import DoctorModel
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Streams the lines of a document with 1-based line numbers, CRLF removed.
+/// Files are read with getline(3): constant memory, whatever the file size.
+public struct LineSource {
+    public let document: RawDocument
+
+    public init(_ document: RawDocument) {
+        self.document = document
+    }
+
+    /// Calls `body(lineNumber, text)` for each line; stops early when body returns false.
+    /// Throws when the file cannot be opened.
+    public func forEach(_ body: (Int, Substring) throws -> Bool) throws {
+        switch document.content {
+        case .text(let s):
+            var n = document.firstLine - 1
+            for raw in s.split(separator: "\n", omittingEmptySubsequences: false) {
+                n += 1
+                if try !body(n, Self.chomp(raw)) { return }
+            }
+        case .file(let path):
+            guard let fp = fopen(path, "r") else {
+                throw ParseError.cannotOpen(path: path, reason: String(cString: strerror(errno)))
+            }
+            defer { fclose(fp) }
+            var buffer: UnsafeMutablePointer<CChar>? = nil
+            var capacity = 0
+            defer { free(buffer) }
+            var n = 0
+            while true {
+                let len = getline(&buffer, &capacity, fp)
+                if len < 0 { break }
+                n += 1
+                guard let buffer else { break }
+                let line = buffer.withMemoryRebound(to: UInt8.self, capacity: len) {
+                    String(decoding: UnsafeBufferPointer(start: $0, count: len), as: UTF8.self)
+                }
+                if try !body(n, Self.chomp(Substring(line))) { return }
+            }
+        }
+    }
+
+    /// All lines (for the small, structured inputs; logs use `forEach`).
+    public func allLines() throws -> [(Int, String)] {
+        var out: [(Int, String)] = []
+        try forEach { n, s in
+            out.append((n, String(s)))
+            return true
+        }
+        // A trailing newline yields one empty last line: drop it.
+        if let last = out.last, last.1.isEmpty { out.removeLast() }
+        return out
+    }
+
+    static func chomp(_ s: Substring) -> Substring {
+        var s = s
+        while let last = s.last, last == "\n" || last == "\r" { s = s.dropLast() }
+        // "\r\n" is one Character in Swift: strip it too.
+        if s.hasSuffix("\r\n") { s = s.dropLast() }
+        return s
+    }
+}
+
+public enum ParseError: Error, CustomStringConvertible {
+    case cannotOpen(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .cannotOpen(let path, let reason): "cannot open \(path): \(reason)"
+        }
+    }
+}

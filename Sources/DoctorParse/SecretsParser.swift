@@ -1,0 +1,56 @@
+import DoctorModel
+import Foundation
+
+/// Parses ipsec.secrets. The secret itself is reduced to a fingerprint at once:
+/// enough to tell whether both ends hold the same PSK, useless to anyone else.
+///
+/// Input (a real lab file; the value is a throwaway):
+///
+///     @west @east : PSK "lab-psk-...-west-east"
+///     : PSK "default for any peer"
+///     include /etc/ipsec.d/*.secrets
+public enum SecretsParser {
+    public static func parse(_ document: RawDocument) -> ([SecretEntry], [InputDiagnostic]) {
+        var entries: [SecretEntry] = []
+        var diags: [InputDiagnostic] = []
+        let lines: [(Int, String)]
+        do { lines = try LineSource(document).allLines() } catch {
+            return ([], [InputDiagnostic(file: document.name, line: nil, message: "\(error)")])
+        }
+        var inBraces = false
+        for (n, raw) in lines {
+            let t = raw.trimmingCharacters(in: .whitespaces)
+            if inBraces {
+                if t.contains("}") { inBraces = false }
+                continue
+            }
+            if t.isEmpty || t.hasPrefix("#") || t.hasPrefix("include ") { continue }
+            let source = SourceLine(file: document.name, line: n, text: Redactor.redact(Substring(raw)))
+            guard let colon = t.firstIndex(of: ":") else {
+                diags.append(InputDiagnostic(file: document.name, line: n, message: "cannot parse secrets line: expected 'IDs : TYPE secret'"))
+                continue
+            }
+            let ids = t[..<colon].split(whereSeparator: { $0 == " " || $0 == "\t" }).map { String($0).trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
+            let rest = t[t.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            let kind = String(rest.prefix(while: { !$0.isWhitespace }))
+            var secret = rest.dropFirst(kind.count).trimmingCharacters(in: .whitespaces)
+            if secret.hasPrefix("{") && !secret.contains("}") { inBraces = true }
+            if secret.count >= 2, let f = secret.first, f == "\"" || f == "'", secret.last == f {
+                secret = String(secret.dropFirst().dropLast())
+            }
+            let fp: UInt64? = kind.uppercased() == "PSK" ? fnv1a(secret) : nil
+            entries.append(SecretEntry(ids: ids, kind: kind.uppercased(), fingerprint: fp, source: source))
+        }
+        return (entries, diags)
+    }
+
+    /// FNV-1a 64: a comparison fingerprint, not cryptographic; never printed.
+    static func fnv1a(_ s: String) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in s.utf8 {
+            h ^= UInt64(b)
+            h = h &* 0x100_0000_01b3
+        }
+        return h
+    }
+}

@@ -1,0 +1,123 @@
+import DoctorModel
+import Foundation
+
+/// Turns raw documents into the model of one end: recognise, parse, collect
+/// the diagnostics. The model does not know where its facts came from.
+public enum SnapshotBuilder {
+    public static func build(_ inputs: CollectedInputs) -> EndpointSnapshot {
+        var snap = EndpointSnapshot(label: inputs.label)
+        snap.isLive = inputs.isLive
+        snap.skipped = inputs.skipped
+        snap.diagnostics = inputs.diagnostics
+        var typed: [RawDocument] = []
+        for doc in inputs.documents {
+            let (docs, diags) = InputRecognizer.resolve(doc)
+            typed += docs
+            snap.diagnostics += diags
+        }
+        // Interfaces first: orientation of connections needs the local addresses.
+        for doc in typed where doc.kind == .ipAddr || doc.kind == .ipLink {
+            let (ifs, d) = IpAddrParser.parse(doc)
+            snap.diagnostics += d
+            snap.inputs[doc.name] = doc.kind?.rawValue
+            if doc.kind == .ipAddr || snap.interfaces == nil {
+                var merged = snap.interfaces ?? []
+                for i in ifs {
+                    if let k = merged.firstIndex(where: { $0.name == i.name }) {
+                        merged[k].addresses += i.addresses
+                        merged[k].mtu = merged[k].mtu ?? i.mtu
+                    } else {
+                        merged.append(i)
+                    }
+                }
+                snap.interfaces = merged
+            }
+        }
+        var classifier = PlutoLogClassifier()
+        for doc in typed {
+            guard let kind = doc.kind else { continue }
+            snap.inputs[doc.name] = kind.rawValue
+            switch kind {
+            case .ipAddr, .ipLink:
+                continue
+            case .ipsecConf:
+                let (cfg, d) = IpsecConfParser.parse(doc, localAddresses: snap.localAddresses)
+                snap.diagnostics += d
+                if var existing = snap.config {
+                    existing.connections += cfg.connections
+                    existing.files += cfg.files
+                    existing.setup.merge(cfg.setup) { a, _ in a }
+                    snap.config = existing
+                } else {
+                    snap.config = cfg
+                }
+            case .ipsecSecrets:
+                let (s, d) = SecretsParser.parse(doc)
+                snap.secrets = (snap.secrets ?? []) + s
+                snap.diagnostics += d
+            case .ipsecUp, .plutoLog:
+                readLog(doc, classifier: &classifier, into: &snap)
+            case .trafficStatus:
+                snap.trafficStatus = (snap.trafficStatus ?? []) + TrafficStatusParser.parse(doc).0
+            case .status:
+                let r = StatusParser.parse(doc)
+                snap.statusStates = (snap.statusStates ?? []) + r.states
+                snap.statusConnections = (snap.statusConnections ?? []) + r.connections
+            case .xfrmPolicy:
+                let (p, d) = XfrmPolicyParser.parse(doc)
+                snap.policies = (snap.policies ?? []) + p
+                snap.diagnostics += d
+            case .xfrmState:
+                let (s, d) = XfrmStateParser.parse(doc)
+                snap.states = (snap.states ?? []) + s
+                snap.diagnostics += d
+            case .xfrmStat:
+                let (s, d) = XfrmStatParser.parse(doc)
+                snap.xfrmStat = (snap.xfrmStat ?? []) + s
+                snap.diagnostics += d
+            case .xfrmMonitor:
+                snap.monitor = (snap.monitor ?? []) + XfrmMonitorParser.parse(doc).0
+            case .nftRuleset:
+                snap.natRules = (snap.natRules ?? []) + NftRulesetParser.parse(doc).0
+            case .nftJSON:
+                let (r, d) = NftJSONParser.parse(doc)
+                snap.natRules = (snap.natRules ?? []) + r
+                snap.diagnostics += d
+            case .iptablesSave:
+                snap.natRules = (snap.natRules ?? []) + IptablesSaveParser.parse(doc).0
+            case .ipRoute:
+                snap.routes = (snap.routes ?? []) + IpRouteParser.parse(doc).0
+            case .ping:
+                snap.pings = (snap.pings ?? []) + PingParser.parse(doc).0
+            case .meta:
+                if let lines = try? LineSource(doc).allLines(),
+                    let obj = try? JSONSerialization.jsonObject(with: Data(lines.map(\.1).joined(separator: "\n").utf8)) as? [String: Any]
+                {
+                    snap.libreswanVersion = obj["libreswan"] as? String
+                }
+            }
+        }
+        return snap
+    }
+
+    /// Streams a log through the classifier (constant memory).
+    static func readLog(_ doc: RawDocument, classifier: inout PlutoLogClassifier, into snap: inout EndpointSnapshot) {
+        var events = snap.events
+        var count = 0
+        do {
+            try LineSource(doc).forEach { n, line in
+                count += 1
+                if let e = classifier.classify(line, file: doc.name, line: n) { events.append(e) }
+                if snap.libreswanVersion == nil, let r = line.range(of: "Libreswan Version ") {
+                    snap.libreswanVersion = "Libreswan " + line[r.upperBound...].prefix(while: { $0 != " " })
+                }
+                return true
+            }
+        } catch {
+            snap.diagnostics.append(InputDiagnostic(file: doc.name, line: nil, message: "\(error)"))
+        }
+        events.linesRead += count
+        snap.events = events
+        snap.logFiles.append(doc.name)
+    }
+}

@@ -1,0 +1,54 @@
+import DoctorModel
+
+/// A finished diagnosis: what was read, what was found, what was skipped.
+public struct Diagnosis: Sendable {
+    public struct ConnectionStatus: Sendable, Codable {
+        public var name: String
+        /// `up`, `down` or `unknown`
+        public var status: String
+        public var rootCause: String?
+
+        public init(name: String, status: String, rootCause: String?) {
+            self.name = name
+            self.status = status
+            self.rootCause = rootCause
+        }
+    }
+
+    public var local: String
+    public var peer: String?
+    public var connections: [ConnectionStatus]
+    public var findings: [Finding]
+    public var skipped: [SkippedInput]
+    public var diagnostics: [InputDiagnostic]
+    public var inputs: [String: String]
+    public var libreswanVersion: String?
+
+    public init(
+        local: String, peer: String?, connections: [ConnectionStatus], findings: [Finding], skipped: [SkippedInput],
+        diagnostics: [InputDiagnostic], inputs: [String: String], libreswanVersion: String?
+    ) {
+        self.local = local
+        self.peer = peer
+        self.connections = connections
+        self.findings = findings
+        self.skipped = skipped
+        self.diagnostics = diagnostics
+        self.inputs = inputs
+        self.libreswanVersion = libreswanVersion
+    }
+
+    /// Documented exit statuses (docs/exit-codes.md). The one place they are decided.
+    public enum ExitStatus: Int32 {
+        case healthy = 0
+        case problemsFound = 1
+        case couldNotDiagnose = 2
+        case usage = 64
+    }
+
+    public var exitStatus: ExitStatus {
+        if findings.contains(where: { $0.severity == .error || $0.severity == .warning }) { return .problemsFound }
+        if inputs.isEmpty { return .couldNotDiagnose }
+        return .healthy
+    }
+}

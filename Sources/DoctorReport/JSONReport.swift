@@ -1,0 +1,37 @@
+import DoctorModel
+import Foundation
+
+/// `--format json`: the stable machine interface (docs/json-schema.md). Field names are API.
+public enum JSONReport {
+    public static let schemaVersion = 1
+
+    struct Document: Encodable {
+        var schemaVersion: Int
+        var tool: String
+        var local: String
+        var peer: String?
+        var libreswanVersion: String?
+        var exitStatus: Int32
+        var connections: [Diagnosis.ConnectionStatus]
+        var findings: [Finding]
+        var skipped: [SkippedInput]
+        var inputWarnings: [InputDiagnostic]
+        var inputs: [Input]
+    }
+
+    struct Input: Encodable {
+        var file: String
+        var kind: String
+    }
+
+    public static func render(_ d: Diagnosis) -> String {
+        let doc = Document(
+            schemaVersion: schemaVersion, tool: "ipsec-doctor", local: d.local, peer: d.peer, libreswanVersion: d.libreswanVersion,
+            exitStatus: d.exitStatus.rawValue, connections: d.connections, findings: d.findings, skipped: d.skipped,
+            inputWarnings: d.diagnostics, inputs: d.inputs.sorted { $0.key < $1.key }.map { Input(file: $0.key, kind: $0.value) })
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        guard let data = try? enc.encode(doc) else { return "{\"schemaVersion\":1,\"error\":\"encoding failed\"}" }
+        return String(decoding: data, as: UTF8.self)
+    }
+}

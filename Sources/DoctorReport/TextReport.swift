@@ -1,0 +1,113 @@
+import DoctorModel
+
+/// The report for people: root cause first, evidence compiler-style, the fix as lines to paste.
+public struct TextReport {
+    public var color: Bool
+
+    public init(color: Bool) {
+        self.color = color
+    }
+
+    func paint(_ s: String, _ code: String) -> String { color ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
+    func bold(_ s: String) -> String { paint(s, "1") }
+    func sev(_ s: Severity) -> String {
+        switch s {
+        case .error: paint("error", "1;31")
+        case .warning: paint("warning", "1;33")
+        case .info: paint("info", "1;36")
+        }
+    }
+
+    public func render(_ d: Diagnosis) -> String {
+        var out: [String] = []
+        var header = "ipsec-doctor: diagnosing \(d.local)"
+        if let p = d.peer { header += " (peer: \(p))" }
+        if let v = d.libreswanVersion { header += " — \(v)" }
+        out.append(bold(header))
+        out.append("  read \(d.inputs.count) input(s): " + Set(d.inputs.values).sorted().joined(separator: ", "))
+        for c in d.connections {
+            let status = c.status == "up" ? paint("up", "32") : c.status == "down" ? paint("down", "31") : c.status
+            out.append("  connection \"\(c.name)\": \(status)" + (c.rootCause.map { ", root cause: \($0)" } ?? ""))
+        }
+        out.append("")
+        if d.findings.isEmpty {
+            out.append(paint("No problems found.", "32") + (d.inputs.isEmpty ? " (nothing was read)" : ""))
+        }
+        for (i, f) in d.findings.enumerated() {
+            out += renderFinding(f, index: i, lead: i == 0 || d.findings[i - 1].connection != f.connection)
+        }
+        if !d.skipped.isEmpty {
+            out.append(bold("Not collected:"))
+            for s in d.skipped { out.append("  - \(s.input): \(s.reason)") }
+            out.append("")
+        }
+        if !d.diagnostics.isEmpty {
+            out.append(bold("Input warnings:"))
+            for w in d.diagnostics.prefix(20) { out.append("  " + w.formatted) }
+            if d.diagnostics.count > 20 { out.append("  ... and \(d.diagnostics.count - 20) more") }
+            out.append("")
+        }
+        let errors = d.findings.filter { $0.severity == .error }.count
+        let warnings = d.findings.filter { $0.severity == .warning }.count
+        out.append("\(errors) error(s), \(warnings) warning(s); exit status \(d.exitStatus.rawValue)")
+        return out.joined(separator: "\n")
+    }
+
+    func renderFinding(_ f: Finding, index: Int, lead: Bool) -> [String] {
+        var out: [String] = []
+        let conn = f.connection.map { "\"\($0)\" " } ?? ""
+        let role = lead ? bold("ROOT CAUSE ") : ""
+        out.append("\(role)\(sev(f.severity))[\(f.code)] \(conn)\(bold(f.title))")
+        out.append(contentsOf: wrap(f.explanation, indent: "  "))
+        if !f.evidence.isEmpty {
+            out.append("  " + bold("evidence:"))
+            for e in f.evidence { out.append("    " + paint("\(e.file):\(e.line):", "2") + " " + e.text.trimmingLeadingSpace()) }
+        }
+        out.append("  " + bold("fix: ") + f.remedy.summary)
+        for (n, s) in f.remedy.steps.enumerated() {
+            let end = switch s.end {
+            case .local: "[this end]"
+            case .peer: "[peer]"
+            case .both: "[both ends]"
+            }
+            switch s.kind {
+            case .config:
+                var where_ = s.file.map { " in \($0)" } ?? ""
+                if let c = s.connection { where_ += c == "config setup" ? " (config setup)" : " (conn \(c))" }
+                out.append("    \(n + 1). \(end) \(s.summary)\(where_):")
+                for r in s.remove { out.append("         " + paint("- \(r)", "31")) }
+                for a in s.add { out.append("         " + paint("+ \(a)", "32")) }
+            case .command, .check:
+                out.append("    \(n + 1). \(end) \(s.summary):")
+                if let c = s.command { out.append("         $ " + c) }
+            }
+        }
+        if !f.symptoms.isEmpty {
+            out.append("  " + bold("follows from it:"))
+            for s in f.symptoms {
+                out.append("    - \(s.severity.rawValue)[\(s.code)] \(s.title)")
+                for e in s.evidence.prefix(2) { out.append("        " + paint("\(e.file):\(e.line):", "2") + " " + e.text.trimmingLeadingSpace()) }
+            }
+        }
+        out.append("")
+        return out
+    }
+
+    func wrap(_ text: String, indent: String, width: Int = 110) -> [String] {
+        var lines: [String] = []
+        var current = indent
+        for word in text.split(separator: " ") {
+            if current.count + word.count + 1 > width && current.count > indent.count {
+                lines.append(current)
+                current = indent
+            }
+            current += (current.count > indent.count ? " " : "") + word
+        }
+        if current.count > indent.count { lines.append(current) }
+        return lines
+    }
+}
+
+extension String {
+    func trimmingLeadingSpace() -> String { String(drop(while: { $0 == " " || $0 == "\t" })) }
+}

@@ -1,0 +1,97 @@
+import DoctorModel
+
+/// What the rules see: this end, optionally the peer, and helpers that
+/// answer the questions most rules ask.
+public struct DiagnosisContext: Sendable {
+    public var local: EndpointSnapshot
+    public var peer: EndpointSnapshot?
+    /// `--conn NAME`
+    public var connectionFilter: String?
+
+    public init(local: EndpointSnapshot, peer: EndpointSnapshot? = nil, connectionFilter: String? = nil) {
+        self.local = local
+        self.peer = peer
+        self.connectionFilter = connectionFilter
+    }
+
+    /// Connection names to diagnose: configured ones, plus any the logs talk about.
+    public var connectionNames: [String] {
+        var names: [String] = local.config?.connections.map(\.name) ?? []
+        for n in local.events.connectionNames.sorted() where !names.contains(n) { names.append(n) }
+        for n in local.statusConnections ?? [] where !names.contains(n) { names.append(n) }
+        if let f = connectionFilter { return names.filter { $0 == f } }
+        return names
+    }
+
+    public func config(_ name: String) -> ConnectionConfig? { local.config?.connection(named: name) }
+
+    /// The peer's definition of the same tunnel: same name, or the one whose addresses mirror ours.
+    public func peerConfig(_ name: String) -> ConnectionConfig? {
+        guard let peerCfg = peer?.config else { return nil }
+        if let same = peerCfg.connection(named: name) { return same }
+        guard let mine = config(name), let myAddr = mine.local("")?.value, let theirAddr = mine.remote("")?.value else { return nil }
+        return peerCfg.connections.first { $0.local("")?.value == theirAddr && $0.remote("")?.value == myAddr }
+    }
+
+    /// Does this end have an established Child SA for the connection?
+    /// nil when nothing tells (no trafficstatus, no status, no log).
+    public func isUp(_ name: String) -> Bool? {
+        if let ts = local.trafficStatus {
+            if ts.contains(where: { $0.connection == name }) { return true }
+            if local.statusStates == nil { return false }
+        }
+        if let st = local.statusStates {
+            return st.contains { $0.connection == name && $0.isEstablishedChild }
+        }
+        if local.trafficStatus != nil { return false }
+        let up = local.events.last(.childEstablished, connection: name)
+        let failures: [IKEEventKind] = [.timeout, .fatal, .dpdAction, .authFailedReceived, .tsUnacceptableReceived, .childNoProposalReceived]
+        if let up {
+            let laterFailure = failures.compactMap { local.events.last($0, connection: name) }
+                .contains { ($0.source.file, $0.source.line) > (up.source.file, up.source.line) }
+            return !laterFailure
+        }
+        return local.events.isEmpty ? nil : false
+    }
+
+    /// Events of a kind for a connection on this end, then on the peer.
+    public func localEvents(_ kind: IKEEventKind, _ name: String) -> [IKEEvent] {
+        Self.events(kind, of: local, connection: name)
+    }
+
+    public func peerEvents(_ kind: IKEEventKind, _ name: String) -> [IKEEvent] {
+        guard let peer else { return [] }
+        // The peer may name the tunnel differently: use its mirrored connection's name then.
+        let peerName = peer.config?.connection(named: name) != nil ? name : (peerConfig(name)?.name ?? name)
+        return Self.events(kind, of: peer, connection: peerName)
+    }
+
+    /// Named events plus packet-level ones (`packet from 192.0.2.1:500: ...`) that belong to the
+    /// connection: same peer address, or the only connection there is.
+    static func events(_ kind: IKEEventKind, of side: EndpointSnapshot, connection name: String) -> [IKEEvent] {
+        let named = side.events.events(kind, connection: name)
+        let unnamed = side.events.events(kind).filter { e in
+            guard e.connection == nil else { return false }
+            let conns = side.config?.connections ?? []
+            if let addr = e.details["peerAddress"], let c = conns.first(where: { $0.name == name }), let remote = c.remote("")?.value {
+                return remote == addr || remote.hasPrefix("%")
+            }
+            return conns.count <= 1
+        }
+        return named + unnamed
+    }
+
+    /// Both ends' events of a kind (local first).
+    public func anyEvents(_ kind: IKEEventKind, _ name: String) -> [IKEEvent] { localEvents(kind, name) + peerEvents(kind, name) }
+
+    /// Up to `n` evidence lines: first and last occurrences, deduplicated.
+    public static func sample(_ events: [IKEEvent], _ n: Int = 2) -> [SourceLine] {
+        var out: [SourceLine] = []
+        for e in events.prefix(1) + events.suffix(max(0, n - 1)) where !out.contains(e.source) { out.append(e.source) }
+        return out
+    }
+
+    /// Label of the peer end in remedies.
+    public var peerLabel: String { peer?.label ?? "the peer" }
+    public var localLabel: String { local.label }
+}

@@ -1,0 +1,55 @@
+import DoctorModel
+
+/// Runs every rule and orders the result: per connection, the most likely
+/// root cause first with its symptoms attached, then other causes.
+public struct DiagnosisEngine {
+    public static let rules: [any Rule.Type] = RuleCatalog.all
+
+    public init() {}
+
+    public func diagnose(_ context: DiagnosisContext) -> [Finding] {
+        var findings: [Finding] = []
+        for rule in Self.rules { findings += rule.init().evaluate(context) }
+        if let f = context.connectionFilter { findings = findings.filter { $0.connection == nil || $0.connection == f } }
+        return Self.rank(findings)
+    }
+
+    /// Groups by connection, picks the root cause, attaches symptoms.
+    public static func rank(_ all: [Finding]) -> [Finding] {
+        let order: (Finding, Finding) -> Bool = { ($0.severity, $0.rank, $0.code) < ($1.severity, $1.rank, $1.code) }
+        var byConn: [String?: [Finding]] = [:]
+        var connOrder: [String?] = []
+        for f in all {
+            if byConn[f.connection] == nil { connOrder.append(f.connection) }
+            byConn[f.connection, default: []].append(f)
+        }
+        // Host-wide findings (xfrm_stat) that are symptoms join the only connection that has a root cause.
+        let hostWide = byConn[nil] ?? []
+        let connsWithErrors = connOrder.compactMap { $0 }.filter { c in byConn[c]!.contains { $0.severity == .error } }
+        if connsWithErrors.count == 1, let target = connsWithErrors.first {
+            byConn[target]! += hostWide.filter(\.isSymptom)
+            byConn[nil] = hostWide.filter { !$0.isSymptom }
+        }
+        var groups: [[Finding]] = []
+        for c in connOrder {
+            guard let fs = byConn[c], !fs.isEmpty else { continue }
+            let causes = fs.filter { !$0.isSymptom }.sorted(by: order)
+            var symptoms = fs.filter(\.isSymptom).sorted(by: order)
+            var group: [Finding] = []
+            if var root = causes.first {
+                root.symptoms = symptoms
+                symptoms = []
+                group = [root] + causes.dropFirst()
+            } else if var root = symptoms.first {
+                root.symptoms = Array(symptoms.dropFirst())
+                group = [root]
+            }
+            groups.append(group)
+        }
+        groups.sort { a, b in
+            guard let x = a.first, let y = b.first else { return false }
+            return order(x, y)
+        }
+        return groups.flatMap { $0 }
+    }
+}

@@ -1,0 +1,47 @@
+import DoctorModel
+
+/// Authentication failed for a reason other than the PSK: authby disagreement, certificates, missing keys.
+struct AuthFailed: Rule {
+    static let code = "auth-failed"
+    static let summary = "Authentication failures that are not a PSK mismatch: authby disagreement, certificate errors, no key found."
+    static let examples: [RuleExample] = [
+        .triggering("ikev2-authby-mismatch", withPeer: true, cites: "peer attempted PSK authentication but we want"),
+        .triggering("ikev2-authby-mismatch", "east", cites: "peer attempted PSK authentication"),
+        .nonTriggering("ikev2-psk-mismatch", withPeer: true),
+        .nonTriggering("ikev2-id-mismatch", withPeer: true),
+    ]
+
+    func evaluate(_ ctx: DiagnosisContext) -> [Finding] {
+        ctx.connectionNames.compactMap { name in
+            let method = ctx.anyEvents(.authMethodMismatch, name)
+            let cert = ctx.anyEvents(.certificateError, name)
+            let noKey = ctx.anyEvents(.noPSKFound, name)
+            let rejected = ctx.localEvents(.authFailedReceived, name)
+            let mine = ctx.config(name)
+            let theirs = ctx.peerConfig(name)
+            let authbyDiffers = mine != nil && theirs != nil && mine!.authby != theirs!.authby
+            let nonPSKReject = !rejected.isEmpty && mine != nil && !mine!.usesPSK
+            guard !method.isEmpty || !cert.isEmpty || !noKey.isEmpty || authbyDiffers || nonPSKReject else { return nil }
+            if ctx.isUp(name) == true { return nil }
+            var evidence = DiagnosisContext.sample(rejected, 1) + DiagnosisContext.sample(method) + DiagnosisContext.sample(cert) + DiagnosisContext.sample(noKey)
+            for c in [mine, theirs].compactMap({ $0 }) { evidence.append(c["authby"]?.source ?? c.header) }
+            var why = "Authentication failed, and not because of the PSK value."
+            var steps: [RemedyStep] = []
+            if !method.isEmpty || authbyDiffers {
+                why += " The ends disagree on the authentication method: this end uses authby=\(mine?.authby ?? "?"), the peer authby=\(theirs?.authby ?? "a different method (see its log)")."
+                let target = mine?.authby ?? "secret"
+                steps.append(RemedyBuilder.setKey("authby", to: target, in: theirs, connectionName: theirs?.name ?? name, end: .peer, why: "Use the same authentication method as this end"))
+            }
+            if !cert.isEmpty { why += " A certificate was rejected (see the NSS/X509 lines): check validity dates, the CA chain in the NSS database, and that the certificate's subject/SAN matches the configured ID." }
+            if !noKey.isEmpty { why += " One end has no key for this pair of IDs: add the PSK to ipsec.secrets or import the certificate/private key." }
+            if !cert.isEmpty { steps.append(.check(.both, "List certificates and CAs known to pluto", "ipsec auto --listall")) }
+            steps.append(RemedyBuilder.restart(name, end: .both))
+            return Finding(
+                code: Self.code, severity: .error, connection: name,
+                title: !method.isEmpty || authbyDiffers ? "The ends use different authentication methods (authby)" : "Authentication failed (certificate or key)",
+                explanation: why, evidence: evidence,
+                remedy: Remedy(summary: "Use the same authentication method and matching credentials on both ends.", steps: steps),
+                rank: Rank.authentication + 1)
+        }
+    }
+}

@@ -1,0 +1,51 @@
+import DoctorModel
+
+/// The Child SA (phase 2, ESP) algorithms have no overlap.
+struct ESPProposalMismatch: Rule {
+    static let code = "esp-proposal-mismatch"
+    static let summary = "Child SA (phase 2, ESP) algorithms have no overlap: NO_PROPOSAL_CHOSEN in IKE_AUTH/CREATE_CHILD_SA/Quick Mode."
+    static let examples: [RuleExample] = [
+        .triggering("ikev2-esp-proposal-mismatch", cites: "rejected Child SA with NO_PROPOSAL_CHOSEN"),
+        .triggering("ikev2-esp-proposal-mismatch", "east", cites: "no local proposal matches remote proposals 1:ESP"),
+        .triggering("ikev1-esp-proposal-mismatch", cites: "NO_PROPOSAL_CHOSEN"),
+        .triggering("ikev1-esp-proposal-mismatch", "east", cites: "no acceptable Proposal in IPsec SA"),
+        .nonTriggering("ikev2-ike-proposal-mismatch", withPeer: true),
+        .nonTriggering("ikev1-ts-mismatch", withPeer: true),
+    ]
+
+    func evaluate(_ ctx: DiagnosisContext) -> [Finding] {
+        ctx.connectionNames.compactMap { name in
+            let received = ctx.localEvents(.childNoProposalReceived, name)
+            let localReject = ctx.localEvents(.childNoProposalLocal, name)
+            let peerReject = ctx.peerEvents(.childNoProposalLocal, name)
+            guard !(received.isEmpty && localReject.isEmpty) else { return nil }
+            let mine = ctx.config(name)
+            let theirs = ctx.peerConfig(name)
+            let key = mine?["esp"] != nil ? "esp" : (mine?["phase2alg"] != nil ? "phase2alg" : "esp")
+            let myESP = mine?["esp"] ?? mine?["phase2alg"]
+            let theirESP = theirs?["esp"] ?? theirs?["phase2alg"]
+            var evidence = DiagnosisContext.sample(received) + DiagnosisContext.sample(localReject) + DiagnosisContext.sample(peerReject, 1)
+            evidence += DiagnosisContext.sample(ctx.localEvents(.quickModeNoProposalTimeout, name), 1)
+            if let v = myESP { evidence.append(v.source) }
+            if let v = theirESP { evidence.append(v.source) }
+            let common = Proposals.common(local: myESP?.value, peer: theirESP?.value, phase1: false)
+            let offered = (localReject + peerReject).compactMap { $0.details["remoteProposals"] }.first
+            var why = """
+                The IKE SA was established, but the Child SA (ESP, phase 2) proposals share no algorithm, so the \
+                responder rejected the Child SA with NO_PROPOSAL_CHOSEN. This end offers \
+                \(myESP.map { "\(key)=\($0.value)" } ?? "Libreswan's default ESP list"); the peer accepts \
+                \(theirESP.map { "\(key)=\($0.value)" } ?? (theirs != nil ? "Libreswan's default ESP list" : "unknown (add --peer to compare)")).
+                """
+            if let offered { why += " The responder received: \(offered)." }
+            return Finding(
+                code: Self.code, severity: .error, connection: name,
+                title: "ESP (phase 2) proposals do not overlap", explanation: why, evidence: evidence,
+                remedy: Remedy(summary: "Configure the same \(key)= proposal on both ends: \(key)=\(common)", steps: [
+                    RemedyBuilder.setKey(key, to: common, in: mine, connectionName: name, end: .local, why: "Offer an ESP proposal the peer accepts"),
+                    RemedyBuilder.setKey(key, to: common, in: theirs, connectionName: theirs?.name ?? name, end: .peer, why: "Accept the same ESP proposal on the peer"),
+                    RemedyBuilder.restart(name, end: .both),
+                ]),
+                rank: Rank.childProposal)
+        }
+    }
+}

@@ -1,0 +1,57 @@
+import DoctorModel
+
+/// leftid/rightid disagree: the peer does not recognise the identity this end presents.
+struct IDMismatch: Rule {
+    static let code = "id-mismatch"
+    static let summary = "leftid/rightid disagree (`Peer ID ... mismatched`, no connection for the peer's ID)."
+    static let examples: [RuleExample] = [
+        .triggering("ikev2-id-mismatch", withPeer: true, cites: "Peer ID '@west' mismatched"),
+        .triggering("ikev2-id-mismatch", "east", cites: "mismatched on first found connection"),
+        .nonTriggering("ikev2-psk-mismatch", withPeer: true),
+    ]
+
+    func evaluate(_ ctx: DiagnosisContext) -> [Finding] {
+        ctx.connectionNames.compactMap { name in
+            let mismatch = ctx.anyEvents(.peerIDMismatch, name)
+            let mine = ctx.config(name)
+            let theirs = ctx.peerConfig(name)
+            let myID = mine?.local("id")?.value ?? mine?.local("")?.value
+            let theyExpect = theirs?.remote("id")?.value ?? theirs?.remote("")?.value
+            let theirID = theirs?.local("id")?.value ?? theirs?.local("")?.value
+            let iExpect = mine?.remote("id")?.value ?? mine?.remote("")?.value
+            let configMismatch = theirs != nil && mine != nil && (myID != theyExpect || theirID != iExpect)
+            guard !mismatch.isEmpty || configMismatch else { return nil }
+            if ctx.isUp(name) == true { return nil }
+            var evidence = DiagnosisContext.sample(ctx.localEvents(.authFailedReceived, name), 1) + DiagnosisContext.sample(mismatch)
+            for (c, k) in [(mine, "id"), (theirs, "id")] {
+                guard let c else { continue }
+                if let v = c.local(k) { evidence.append(v.source) }
+                if let v = c.remote(k) { evidence.append(v.source) }
+            }
+            let presented = mismatch.first?.details["peerID"] ?? myID ?? "?"
+            var steps: [RemedyStep] = []
+            if let theirs, myID != theyExpect, let myID {
+                steps.append(RemedyBuilder.setKey(theirs.remoteKey("id"), to: myID, in: theirs, connectionName: theirs.name, end: .peer, why: "Expect the ID this end actually presents"))
+            } else if theirs == nil {
+                steps.append(.check(.peer, "On the peer, the remote ID of this tunnel must be \(presented)", "ipsec status | grep -E 'their id|\(name)'"))
+            }
+            if let mine, let theirs, theirID != iExpect, let theirID {
+                steps.append(RemedyBuilder.setKey(mine.remoteKey("id"), to: theirID, in: mine, connectionName: name, end: .local, why: "Expect the ID the peer actually presents"))
+                _ = theirs
+            }
+            steps.append(.command(.both, "If the PSK is keyed by ID, update ipsec.secrets to the same IDs and reload", "ipsec auto --rereadsecrets"))
+            steps.append(RemedyBuilder.restart(name, end: .both))
+            return Finding(
+                code: Self.code, severity: .error, connection: name,
+                title: "The peer does not accept this end's ID \(presented)",
+                explanation: """
+                    This end presents ID \(presented); the peer's connection expects \(theyExpect ?? "a different ID"). \
+                    The responder found no connection for that ID and answered AUTHENTICATION_FAILED, which the \
+                    initiator cannot tell apart from a PSK mismatch.
+                    """,
+                evidence: evidence,
+                remedy: Remedy(summary: "Make each end's rightid equal the other end's leftid.", steps: steps),
+                rank: Rank.authentication - 1)
+        }
+    }
+}

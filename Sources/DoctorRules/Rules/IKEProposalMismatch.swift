@@ -1,0 +1,51 @@
+import DoctorModel
+
+/// The IKE SA (phase 1) algorithms of the two ends have no overlap.
+struct IKEProposalMismatch: Rule {
+    static let code = "ike-proposal-mismatch"
+    static let summary = "IKE SA (phase 1) algorithms have no overlap: NO_PROPOSAL_CHOSEN in IKE_SA_INIT, IKEv1 no acceptable Oakley Transform."
+    static let examples: [RuleExample] = [
+        .triggering("ikev2-ike-proposal-mismatch", cites: "IKE_SA_INIT message containing NO_PROPOSAL_CHOSEN"),
+        .triggering("ikev2-ike-proposal-mismatch", "east", cites: "no local proposal matches remote proposals"),
+        .triggering("ikev1-ike-proposal-mismatch", cites: "NO_PROPOSAL_CHOSEN"),
+        .triggering("ikev1-ike-proposal-mismatch", "east", cites: "no acceptable Oakley Transform"),
+        .nonTriggering("ikev2-esp-proposal-mismatch", withPeer: true),
+        .nonTriggering("ikev1-esp-proposal-mismatch", withPeer: true),
+    ]
+
+    func evaluate(_ ctx: DiagnosisContext) -> [Finding] {
+        ctx.connectionNames.compactMap { name in
+            let received = ctx.localEvents(.ikeNoProposalReceived, name)
+            let localReject = ctx.localEvents(.ikeNoProposalLocal, name)
+            let peerReject = ctx.peerEvents(.ikeNoProposalLocal, name)
+            guard !(received.isEmpty && localReject.isEmpty) else { return nil }
+            if !ctx.localEvents(.ikeEstablished, name).isEmpty && localReject.isEmpty && ctx.isUp(name) == true { return nil }
+            let mine = ctx.config(name)
+            let theirs = ctx.peerConfig(name)
+            let myIKE = mine?["ike"]
+            let theirIKE = theirs?["ike"]
+            let offered = (localReject + peerReject).compactMap { $0.details["remoteProposals"] }.first
+            var evidence = DiagnosisContext.sample(received) + DiagnosisContext.sample(localReject) + DiagnosisContext.sample(peerReject, 1)
+            if let v = myIKE { evidence.append(v.source) }
+            if let v = theirIKE { evidence.append(v.source) }
+            let common = Proposals.common(local: myIKE?.value, peer: theirIKE?.value, phase1: true)
+            let theirsText = theirIKE.map { "ike=\($0.value)" } ?? (theirs != nil ? "Libreswan's default ike= list" : "unknown (add --peer to compare)")
+            var why = """
+                The two ends share no IKE SA proposal (encryption, integrity/PRF and DH group must all match one \
+                combination). This end offers \(myIKE.map { "ike=\($0.value)" } ?? "Libreswan's default ike= list"); \
+                the peer accepts \(theirsText).
+                """
+            if let offered { why += " The responder received: \(offered)." }
+            if !received.isEmpty { why += " The NO_PROPOSAL_CHOSEN notify in IKE_SA_INIT is unauthenticated, so pluto ignores it and retransmits until it times out." }
+            return Finding(
+                code: Self.code, severity: .error, connection: name,
+                title: "IKE (phase 1) proposals do not overlap", explanation: why, evidence: evidence,
+                remedy: Remedy(summary: "Configure the same ike= proposal on both ends: ike=\(common)", steps: [
+                    RemedyBuilder.setKey("ike", to: common, in: mine, connectionName: name, end: .local, why: "Offer a proposal the peer accepts"),
+                    RemedyBuilder.setKey("ike", to: common, in: theirs, connectionName: theirs?.name ?? name, end: .peer, why: "Accept the same proposal on the peer"),
+                    RemedyBuilder.restart(name, end: .both),
+                ]),
+                rank: Rank.ikeProposal)
+        }
+    }
+}

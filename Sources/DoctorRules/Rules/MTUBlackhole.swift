@@ -1,0 +1,87 @@
+import DoctorModel
+
+/// Large packets vanish in the tunnel while small ones pass: the path MTU is below what ESP needs.
+struct MTUBlackhole: Rule {
+    static let code = "mtu-blackhole"
+    static let summary = "Large packets cannot cross the tunnel: computed ESP overhead vs egress MTU and DF-ping evidence give the exact mtu= and MSS clamp."
+    static let examples: [RuleExample] = [
+        .triggering("mtu-blackhole", cites: "ping"),
+        .nonTriggering("healthy"),
+        .nonTriggering("missing-policy"),
+    ]
+
+    func evaluate(_ ctx: DiagnosisContext) -> [Finding] {
+        guard let pings = ctx.local.pings?.filter({ $0.dontFragment && $0.payloadSize > 0 }), !pings.isEmpty else { return [] }
+        let ok = pings.filter { $0.received > 0 }
+        // Silent loss only: a local "message too long" is the kernel doing its job, not a blackhole.
+        let lost = pings.filter { $0.received == 0 && $0.reportedMTU == nil }
+        guard let largestOK = ok.max(by: { $0.payloadSize < $1.payloadSize }),
+            let smallestLost = lost.filter({ $0.payloadSize > largestOK.payloadSize }).min(by: { $0.payloadSize < $1.payloadSize })
+        else { return [] }
+        let name = ctx.connectionNames.first { ctx.isUp($0) == true } ?? ctx.connectionNames.first
+        let conn = name.flatMap { ctx.config($0) }
+        let peerAddr = conn?.remote("")?.value
+        let overhead = self.overhead(ctx, name: name, peer: peerAddr)
+        let egress = egressMTU(ctx, peer: peerAddr)
+        let okInner = largestOK.payloadSize + 28
+        let lostInner = smallestLost.payloadSize + 28
+        let okOuter = overhead.outerSize(inner: okInner)
+        let lostOuter = overhead.outerSize(inner: lostInner)
+        let egressMax = overhead.maxInner(pathMTU: egress.mtu)
+        guard lostInner <= egressMax else { return [] }  // the local kernel would have refused it with EMSGSIZE
+        let mtu = overhead.maxInner(pathMTU: okOuter)
+        let mss = mtu - 40
+        let geo = conn.flatMap { TunnelGeometry($0) }
+        let l = geo?.localSubnets.first?.description ?? "<local subnet>"
+        let r = geo?.remoteSubnets.first?.description ?? "<remote subnet>"
+        var evidence = [largestOK.source, smallestLost.source]
+        if let src = egress.source { evidence.append(src) }
+        if let st = ctx.local.states?.first(where: { $0.dst == peerAddr && !$0.isLarval }) { evidence += st.lines.filter { $0.text.contains("aead") || $0.text.contains("enc ") || $0.text.contains("auth") || $0.text.contains("encap") } }
+        if let m = conn?["mtu"] { evidence.append(m.source) }
+        return [Finding(
+            code: Self.code, severity: .error, connection: name,
+            title: "Packets above \(okInner) bytes vanish in the tunnel (path MTU below \(lostOuter)): set mtu=\(mtu)",
+            explanation: """
+                With DF set, a \(largestOK.payloadSize)-byte ping (\(okInner)-byte packet) crosses the tunnel but a \
+                \(smallestLost.payloadSize)-byte one (\(lostInner) bytes) is lost without any ICMP error. ESP \
+                (\(overhead.algorithm), \(overhead.tunnel ? "tunnel" : "transport") mode, \(overhead.ipv6 ? "IPv6" : "IPv4")\
+                \(overhead.natT ? ", NAT-T" : "")) adds \(overhead.outerHeader + (overhead.natT ? 8 : 0) + 8 + overhead.ivBytes + overhead.icvBytes + 2)+ bytes: \
+                those packets are \(okOuter) and \(lostOuter) bytes on the wire. The egress interface allows \
+                \(egress.mtu) (max inner \(egressMax)), so the loss happens further on the path: its MTU is \
+                between \(okOuter) and \(lostOuter - 1) bytes, and the router there does not send "fragmentation \
+                needed" (a PMTU blackhole). Small packets (ping, SSH login) work; bulk transfers stall.
+                """,
+            evidence: evidence,
+            remedy: Remedy(summary: "Lower the tunnel MTU to \(mtu) and clamp TCP MSS to \(mss) on both ends.", steps: [
+                RemedyBuilder.setKey("mtu", to: String(mtu), in: conn, connectionName: name ?? "CONN", end: .both,
+                                     why: "Largest inner packet whose ESP packet (\(okOuter) bytes) is known to cross the path"),
+                .command(.both, "Clamp TCP MSS for the tunnel's traffic (nftables)",
+                         "nft add rule inet filter forward ip saddr \(l) ip daddr \(r) tcp flags syn tcp option maxseg size set \(mss)"),
+                .command(.both, "or with iptables", "iptables -t mangle -A FORWARD -s \(l) -d \(r) -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss \(mss)"),
+                .check(.local, "Verify: this DF ping must now pass", "ping -M do -s \(mtu - 28) -I \(geo?.localSubnets.first.map { String($0.description.split(separator: "/")[0]) } ?? "<local ip>") \(largestOK.destination)"),
+            ]),
+            rank: Rank.dataPath)]
+    }
+
+    func overhead(_ ctx: DiagnosisContext, name: String?, peer: String?) -> ESPOverhead {
+        if let st = ctx.local.states?.first(where: { $0.dst == peer && !$0.isLarval }) ?? ctx.local.states?.first(where: { !$0.isLarval }),
+            let o = ESPOverhead.from(state: st)
+        {
+            return o
+        }
+        if let name, let x = ctx.local.events.last(.childEstablished, connection: name)?.details["xfrm"] {
+            return ESPOverhead.from(libreswanXfrm: x)
+        }
+        return ESPOverhead.from(libreswanXfrm: "AES_GCM_16_256")  // Libreswan's default ESP
+    }
+
+    func egressMTU(_ ctx: DiagnosisContext, peer: String?) -> (mtu: Int, source: SourceLine?) {
+        if let peer, let p = IPPrefix(peer), let ifs = ctx.local.interfaces,
+            let i = ifs.first(where: { $0.addresses.contains { $0.contains(p) } }) ?? ifs.first(where: { $0.name != "lo" && !$0.addresses.isEmpty }),
+            let m = i.mtu
+        {
+            return (m, i.source)
+        }
+        return (1500, nil)
+    }
+}

@@ -1,0 +1,76 @@
+import DoctorModel
+
+/// The field report's case: leftsubnets=/rightsubnets= make several Child SAs (reqids) to one peer,
+/// and replies arrive on the SA of one reqid while the inbound policy for those addresses names another.
+struct MultiSubnetTmplMismatch: Rule {
+    static let code = "multi-subnet-tmpl-mismatch"
+    static let summary = "leftsubnets=/rightsubnets= (several Child SAs, several reqids) and XfrmInTmplMismatch rising: replies arrive on another subnet pair's SA."
+    static let examples: [RuleExample] = [
+        .triggering("multi-subnet-tmpl-mismatch", cites: "XfrmInTmplMismatch"),
+        .nonTriggering("healthy"),
+        .nonTriggering("missing-sa"),
+    ]
+
+    func evaluate(_ ctx: DiagnosisContext) -> [Finding] {
+        guard let stat = ctx.local.xfrmStat, let c = stat.counter("XfrmInTmplMismatch") else { return [] }
+        let rising = c.delta.map { $0 > 0 } ?? (c.last > 0)
+        guard rising else { return [] }
+        return ctx.connectionNames.compactMap { name in
+            guard let conn = ctx.config(name) else { return nil }
+            let l = conn.subnets(local: true), r = conn.subnets(local: false)
+            guard l.count > 1 || r.count > 1 else { return nil }
+            let key = l.count > 1 ? conn.localKey("subnets") : conn.remoteKey("subnets")
+            let many = l.count > 1 ? l : r
+            let cover = Self.cover(many.compactMap { IPPrefix($0) })
+            var evidence = [conn[key]?.source].compactMap { $0 } + c.lines
+            // One Child SA per subnet pair: show each one's traffic, the asymmetry tells which way breaks.
+            let ts = ctx.local.trafficStatus?.filter { $0.connection == name } ?? []
+            evidence += ts.map(\.source)
+            let inPolicies = (ctx.local.policies ?? []).filter { $0.direction == .in && !$0.isSocketPolicy && many.contains($0.dst.description) || many.contains($0.src.description) && $0.direction == .in }
+            for p in inPolicies.prefix(4) { evidence += p.lines.filter { $0.text.hasPrefix("src") || $0.text.contains("reqid") } }
+            evidence += (ctx.local.monitor ?? []).filter { $0.reqid != nil }.prefix(4).map(\.source)
+            let oneWay = ts.filter { ($0.inBytes == 0) != ($0.outBytes == 0) }
+            let reqids = Set(inPolicies.flatMap { $0.templates.map(\.reqid) }).sorted()
+            let coverText = cover?.description ?? "0.0.0.0/0"
+            let peerConn = ctx.peerConfig(name)
+            let peerKey = l.count > 1 ? "rightsubnets" : "leftsubnets"
+            let peerSideKey = peerConn.map { $0.localIsLeft == conn.localIsLeft ? peerKey : (peerKey == "rightsubnets" ? "leftsubnets" : "rightsubnets") } ?? peerKey
+            return Finding(
+                code: Self.code, severity: .error, connection: name,
+                title: "Replies arrive on another subnet's Child SA: XfrmInTmplMismatch +\(c.delta ?? c.last) with \(key)=",
+                explanation: """
+                    \(key)={\(many.joined(separator: ","))} makes Libreswan negotiate one Child SA, with its own \
+                    reqid\(reqids.isEmpty ? "" : " (\(reqids.map(String.init).joined(separator: ", ")))"), per subnet pair, all to the same peer. \
+                    The kernel counter XfrmInTmplMismatch rose from \(c.first) to \(c.last): packets were decrypted \
+                    by an SA whose reqid is not the one the inbound policy for their addresses requires, so they \
+                    are dropped after decryption. \
+                    \(oneWay.isEmpty ? "" : "The per-Child-SA traffic is one-way (\(oneWay.map { "#\($0.serial) in=\($0.inBytes) out=\($0.outBytes)" }.joined(separator: ", "))): requests leave on one SA and replies come back on the other. ")\
+                    This is the field report's failure: the peer sends replies through the wrong subnet pair's \
+                    tunnel (its SPI choice does not respect the subnet mask), so it comes and goes with rekeys and \
+                    daemon restarts.
+                    """,
+                evidence: evidence,
+                remedy: Remedy(summary: "Use one Child SA that covers all the subnets (\(coverText)) instead of one per subnet, on both ends.", steps: [
+                    .config(.local, "One selector covering \(many.joined(separator: " and ")) (one reqid, one path)", file: conn[key]?.source.file, connection: name,
+                            remove: [conn[key]?.source.text.trimmingCharacters(in: .whitespaces) ?? "\(key)=..."],
+                            add: ["\(String(key.dropLast()))=\(coverText)"]),
+                    .config(.peer, "Mirror it on the peer", file: peerConn?[peerSideKey]?.source.file, connection: peerConn?.name ?? name,
+                            remove: [peerConn?[peerSideKey]?.source.text.trimmingCharacters(in: .whitespaces) ?? "\(peerSideKey)={\(many.joined(separator: ","))}"],
+                            add: ["\(String(peerSideKey.dropLast()))=\(coverText)"]),
+                    .command(.both, "Reload and re-establish", "ipsec auto --replace \(name) && ipsec auto --up \(name)"),
+                    .check(.local, "Confirm the counter stops rising", "grep XfrmInTmplMismatch /proc/net/xfrm_stat"),
+                ]),
+                rank: Rank.dataPath - 5)
+        }
+    }
+
+    /// The smallest prefix containing all of them (10.1.0.0/24 + 10.1.1.0/24 -> 10.1.0.0/23).
+    static func cover(_ ps: [IPPrefix]) -> IPPrefix? {
+        guard var c = ps.first else { return nil }
+        while !ps.allSatisfy({ c.contains($0) }) && c.length > 0 {
+            c.length -= 1
+            c = c.network
+        }
+        return c
+    }
+}

@@ -1,0 +1,91 @@
+import DoctorModel
+
+/// The two ends hold different pre-shared keys.
+struct PSKMismatch: Rule {
+    static let code = "psk-mismatch"
+    static let summary = "Pre-shared keys differ: IKEv2 AUTHENTICATION_FAILED with authby=secret, IKEv1 hash mismatch or a Main Mode I3 timeout."
+    static let examples: [RuleExample] = [
+        .triggering("ikev2-psk-mismatch", cites: "AUTHENTICATION_FAILED"),
+        .triggering("ikev2-psk-mismatch", withPeer: true, cites: "computed hash does not match"),
+        .triggering("ikev2-psk-mismatch", "east", cites: "computed hash does not match"),
+        .triggering("ikev1-psk-mismatch", cites: "STATE_MAIN_I3"),
+        .triggering("ikev1-psk-mismatch", "east", cites: "mismatch of preshared secrets"),
+        .nonTriggering("ikev2-id-mismatch", withPeer: true),
+        .nonTriggering("ikev2-authby-mismatch", withPeer: true),
+        .nonTriggering("healthy", withPeer: true),
+    ]
+
+    func evaluate(_ ctx: DiagnosisContext) -> [Finding] {
+        ctx.connectionNames.compactMap { name in
+            let mine = ctx.config(name)
+            let theirs = ctx.peerConfig(name)
+            let hash = ctx.anyEvents(.pskHashMismatch, name) + ctx.anyEvents(.ikev1HashMismatch, name)
+            let rejected = ctx.localEvents(.authFailedReceived, name)
+            let authTimeouts = ctx.localEvents(.authTimeout, name).filter { ($0.state ?? "").contains("MAIN_I3") || ($0.state ?? "").contains("AGGR") || mine?.ikeVersion == .v1Only }
+            // Other causes the peer's log names take precedence.
+            let otherCause = !ctx.anyEvents(.peerIDMismatch, name).isEmpty || !ctx.anyEvents(.authMethodMismatch, name).isEmpty
+                || !ctx.anyEvents(.certificateError, name).isEmpty || !ctx.anyEvents(.noPSKFound, name).isEmpty
+            if otherCause && hash.isEmpty { return nil }
+            let psk = mine?.usesPSK ?? theirs?.usesPSK ?? true
+            let secretsDiffer = Self.secretsDiffer(ctx, mine: mine, theirs: theirs)
+            let confirmed = !hash.isEmpty || secretsDiffer == true
+            guard confirmed || (psk && (!rejected.isEmpty || !authTimeouts.isEmpty)) else { return nil }
+            if ctx.isUp(name) == true && hash.isEmpty { return nil }
+            var evidence = DiagnosisContext.sample(rejected) + DiagnosisContext.sample(authTimeouts, 1) + DiagnosisContext.sample(hash)
+            let mySecret = Self.secret(for: mine, in: ctx.local.secrets)
+            let theirSecret = Self.secret(for: theirs, in: ctx.peer?.secrets)
+            if let s = mySecret { evidence.append(s.source) }
+            if let s = theirSecret { evidence.append(s.source) }
+            if let a = mine?["authby"] { evidence.append(a.source) }
+            var why: String
+            if confirmed {
+                why = "The pre-shared keys of the two ends differ."
+                if !hash.isEmpty { why += " The responder computed a different authentication hash than the one it received, which is what a different PSK produces." }
+                if secretsDiffer == true { why += " The two ipsec.secrets entries for this pair of IDs hold different secrets (compared by fingerprint; neither is shown)." }
+            } else if !rejected.isEmpty {
+                why = """
+                    The peer rejected this end's authentication (AUTHENTICATION_FAILED) and the connection uses \
+                    authby=secret. That is a PSK, ID or authby mismatch; the initiator cannot tell which. The peer's \
+                    log decides: `computed hash does not match` confirms a PSK mismatch, `Peer ID ... mismatched` an \
+                    ID mismatch, `peer attempted PSK authentication but we want` an authby mismatch.
+                    """
+            } else {
+                why = """
+                    IKEv1 Main Mode timed out waiting for the answer to the first encrypted message (MAIN_I3). The \
+                    PSK is part of the key that encrypts it: with different PSKs the peer cannot decrypt it and \
+                    stays silent. An ID mismatch ends the same way; the peer's log says `probable authentication \
+                    failure (mismatch of preshared secrets?)` for a PSK mismatch.
+                    """
+            }
+            let ids = [mine?.local("id")?.value, mine?.remote("id")?.value].compactMap { $0 }.joined(separator: " ")
+            return Finding(
+                code: Self.code, severity: .error, connection: name,
+                title: confirmed ? "Pre-shared keys differ between the two ends" : "Authentication rejected: most likely the pre-shared keys differ",
+                explanation: why, evidence: evidence,
+                remedy: Remedy(summary: "Put the same PSK on both ends, then reload secrets and retry.", steps: [
+                    .config(.both, "Use one secret for this pair of IDs in ipsec.secrets on both ends (same value both sides)",
+                            file: mySecret?.source.file ?? "/etc/ipsec.secrets", connection: nil,
+                            remove: [mySecret?.source.text].compactMap { $0 },
+                            add: ["\(ids.isEmpty ? "%any" : ids) : PSK \"<the same secret on both ends>\""]),
+                    .command(.both, "Reload the secrets", "ipsec auto --rereadsecrets"),
+                    .command(.local, "Retry", "ipsec auto --up \(name)"),
+                ]),
+                rank: Rank.authentication)
+        }
+    }
+
+    static func secret(for conn: ConnectionConfig?, in secrets: [SecretEntry]?) -> SecretEntry? {
+        guard let secrets else { return nil }
+        let a = conn?.local("id")?.value ?? conn?.local("")?.value
+        let b = conn?.remote("id")?.value ?? conn?.remote("")?.value
+        return secrets.filter { $0.kind == "PSK" }.first { $0.matches(a, b) && $0.ids.count > 1 }
+            ?? secrets.filter { $0.kind == "PSK" }.first { $0.matches(a, b) }
+    }
+
+    static func secretsDiffer(_ ctx: DiagnosisContext, mine: ConnectionConfig?, theirs: ConnectionConfig?) -> Bool? {
+        guard let a = secret(for: mine, in: ctx.local.secrets)?.fingerprint,
+            let b = secret(for: theirs, in: ctx.peer?.secrets)?.fingerprint
+        else { return nil }
+        return a != b
+    }
+}

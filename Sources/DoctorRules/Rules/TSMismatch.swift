@@ -1,0 +1,80 @@
+import DoctorModel
+
+/// The two ends' subnets (traffic selectors) do not mirror each other.
+struct TSMismatch: Rule {
+    static let code = "ts-mismatch"
+    static let summary = "Subnets do not mirror: IKEv2 TS_UNACCEPTABLE, IKEv1 INVALID_ID_INFORMATION or the Quick Mode 'perhaps peer likes no proposal' timeout."
+    static let examples: [RuleExample] = [
+        .triggering("ikev2-ts-mismatch", cites: "TS_UNACCEPTABLE"),
+        .triggering("ikev2-ts-mismatch", withPeer: true, cites: "compatible Traffic Selectors"),
+        .triggering("ikev2-ts-mismatch", "east", cites: "compatible Traffic Selectors"),
+        .triggering("ikev1-ts-mismatch", cites: "INVALID_ID_INFORMATION"),
+        .triggering("ikev1-ts-mismatch", "east", cites: "cannot respond to IPsec SA request"),
+        .nonTriggering("host-kernel-no-esp", withPeer: true),
+        .nonTriggering("ikev1-esp-proposal-mismatch"),
+    ]
+
+    func evaluate(_ ctx: DiagnosisContext) -> [Finding] {
+        ctx.connectionNames.compactMap { name in
+            let tsReceived = ctx.localEvents(.tsUnacceptableReceived, name)
+            let tsLocal = ctx.localEvents(.tsNoMatchLocal, name) + ctx.localEvents(.ikev1NoConnectionForQuickMode, name)
+            let tsPeer = ctx.peerEvents(.tsNoMatchLocal, name) + ctx.peerEvents(.ikev1NoConnectionForQuickMode, name)
+            let invalidID = ctx.localEvents(.invalidIDReceived, name)
+            let qmTimeout = ctx.localEvents(.quickModeNoProposalTimeout, name)
+            let espRejected = !ctx.localEvents(.childNoProposalReceived, name).isEmpty
+            let ikev1Ambiguous = !qmTimeout.isEmpty && !espRejected && invalidID.isEmpty
+            guard !tsReceived.isEmpty || !tsLocal.isEmpty || !invalidID.isEmpty || ikev1Ambiguous else { return nil }
+            // A responder that failed to install its SA also answers TS_UNACCEPTABLE: the kernel rule owns that case.
+            let peerKernel = ctx.peerEvents(.kernelSAInstallFailed, name)
+            if tsLocal.isEmpty && tsPeer.isEmpty && !peerKernel.isEmpty { return nil }
+            let mine = ctx.config(name)
+            let theirs = ctx.peerConfig(name)
+            let myLocal = mine?.subnets(local: true) ?? []
+            let myRemote = mine?.subnets(local: false) ?? []
+            let theirLocal = theirs?.subnets(local: true) ?? []
+            let theirRemote = theirs?.subnets(local: false) ?? []
+            var evidence = DiagnosisContext.sample(tsReceived) + DiagnosisContext.sample(invalidID) + DiagnosisContext.sample(tsLocal)
+                + DiagnosisContext.sample(tsPeer, 1) + DiagnosisContext.sample(qmTimeout, 1)
+            for c in [mine, theirs].compactMap({ $0 }) {
+                for k in ["leftsubnet", "leftsubnets", "rightsubnet", "rightsubnets"] { if let v = c[k] { evidence.append(v.source) } }
+            }
+            var why = "The traffic selectors (leftsubnet/rightsubnet) of the two ends must mirror each other: this end's local subnet is the peer's remote one and vice versa."
+            if !myLocal.isEmpty || !myRemote.isEmpty {
+                why += " This end: local \(myLocal.joined(separator: ",")) <-> remote \(myRemote.joined(separator: ","))."
+            }
+            if theirs != nil { why += " Peer: local \(theirLocal.joined(separator: ",")) <-> remote \(theirRemote.joined(separator: ","))." }
+            if ikev1Ambiguous && tsLocal.isEmpty && tsPeer.isEmpty {
+                why += " IKEv1 only shows a Quick Mode timeout here: an ESP proposal mismatch ends the same way. The peer's log decides: `cannot respond to IPsec SA request because no connection is known` means subnets, `no acceptable Proposal in IPsec SA` means ESP algorithms."
+            }
+            if !tsReceived.isEmpty && tsLocal.isEmpty && tsPeer.isEmpty {
+                why += " Note: a responder that fails to install its SA in the kernel also answers TS_UNACCEPTABLE; the peer's log (`netlink response for Add SA`) would show that."
+            }
+            var steps: [RemedyStep] = []
+            let remoteKey = mine.map { $0.remoteKey($0["\($0.remoteKey(""))subnets"] != nil ? "subnets" : "subnet") } ?? "rightsubnet"
+            if theirs != nil, theirLocal != myRemote, !theirLocal.isEmpty {
+                let value = theirLocal.count > 1 ? "{\(theirLocal.joined(separator: ","))}" : theirLocal[0]
+                steps.append(RemedyBuilder.setKey(remoteKey, to: value, in: mine, connectionName: name, end: .local,
+                                                  why: "Either: ask for the subnet the peer actually offers"))
+                if let t = theirs, !myRemote.isEmpty {
+                    let key = t.localKey(t[t.localKey("subnets")] != nil ? "subnets" : "subnet")
+                    let v2 = myRemote.count > 1 ? "{\(myRemote.joined(separator: ","))}" : myRemote[0]
+                    steps.append(RemedyBuilder.setKey(key, to: v2, in: theirs, connectionName: t.name, end: .peer, why: "Or: make the peer offer the subnet this end asks for"))
+                }
+            }
+            if theirs != nil, !theirRemote.isEmpty, theirRemote != myLocal, let t = theirs, !myLocal.isEmpty {
+                let key = t.remoteKey(t[t.remoteKey("subnets")] != nil ? "subnets" : "subnet")
+                let v = myLocal.count > 1 ? "{\(myLocal.joined(separator: ","))}" : myLocal[0]
+                steps.append(RemedyBuilder.setKey(key, to: v, in: theirs, connectionName: t.name, end: .peer, why: "Make the peer's remote subnet equal this end's local subnet"))
+            }
+            if steps.isEmpty {
+                steps.append(.check(.peer, "Compare the peer's subnets with this end's: its leftsubnet must be \(myRemote.joined(separator: ",")) and its rightsubnet \(myLocal.joined(separator: ","))", "ipsec status | grep '\(name)'"))
+            }
+            steps.append(RemedyBuilder.restart(name, end: .both))
+            return Finding(
+                code: Self.code, severity: .error, connection: name,
+                title: "Traffic selectors (subnets) do not match between the two ends", explanation: why, evidence: evidence,
+                remedy: Remedy(summary: "Make leftsubnet/rightsubnet mirror each other on both ends.", steps: steps),
+                rank: Rank.trafficSelectors)
+        }
+    }
+}

@@ -1,0 +1,37 @@
+import DoctorModel
+
+/// A configured connection has no established Child SA, and nothing more specific explains it.
+struct TunnelDown: Rule {
+    static let code = "tunnel-down"
+    static let summary = "A configured connection has no established Child SA; says what to capture next when nothing more specific explains it."
+    static let examples: [RuleExample] = [
+        .triggering("tunnel-down", cites: "westnet-eastnet"),
+        .nonTriggering("healthy"),
+    ]
+
+    func evaluate(_ ctx: DiagnosisContext) -> [Finding] {
+        ctx.connectionNames.compactMap { name in
+            guard let conn = ctx.config(name), ctx.isUp(name) == false else { return nil }
+            let auto = conn["auto"]?.value ?? "ignore"
+            if auto == "ignore" && ctx.local.events.events(.initiating, connection: name).isEmpty && ctx.local.statusConnections?.contains(name) != true { return nil }
+            let attempted = !ctx.local.events.events(.initiating, connection: name).isEmpty || !ctx.local.events.events(.retransmission, connection: name).isEmpty
+            var evidence = [conn.header]
+            if let a = conn["auto"] { evidence.append(a.source) }
+            if let ts = ctx.local.inputs.first(where: { $0.value == InputKind.trafficStatus.rawValue }) {
+                evidence.append(SourceLine(file: ts.key, line: 1, text: "(no Child SA for \"\(name)\")"))
+            }
+            let why = attempted
+                ? "Connection \"\(name)\" has no established Child SA (ipsec trafficstatus lists none) and the captured logs do not say why."
+                : "Connection \"\(name)\" is loaded (auto=\(auto)) but has no established Child SA, and the logs show no attempt to bring it up: with auto=add pluto waits for the peer or for `ipsec auto --up`."
+            return Finding(
+                code: Self.code, severity: .error, connection: name,
+                title: "\"\(name)\" is down: no established Child SA", explanation: why, evidence: evidence,
+                remedy: Remedy(summary: attempted ? "Capture the negotiation: run the up command and the pluto log on both ends." : "Bring it up (or let it start with auto=start), then diagnose what it prints.", steps: [
+                    .command(.local, "Bring it up and keep what it prints", "ipsec auto --up \(name) 2>&1 | tee ipsec-up.txt"),
+                    RemedyBuilder.setKey("auto", to: "start", in: conn, connectionName: name, end: .local, why: "Start the tunnel when pluto starts (and revive it after failures)"),
+                    .command(.both, "Capture both ends for ipsec-doctor", "journalctl -u ipsec --since -10min > journal.txt; ipsec trafficstatus > ipsec-trafficstatus.txt"),
+                ]),
+                rank: Rank.down, isSymptom: true)
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import ArgumentParser
+import DoctorCollect
+import DoctorModel
+import DoctorParse
+import DoctorReport
+import DoctorRules
+import Foundation
+
+struct Diagnose: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Diagnose this machine (read-only, no PATH) or captured outputs (PATH: a snapshot directory or files).",
+        discussion: """
+            Exit status: 0 healthy, 1 problems found, 2 could not diagnose (no usable input), 64 usage error.
+            """)
+
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case text, json
+    }
+
+    @Option(help: "Output format: text or json.")
+    var format: Format = .text
+
+    @Option(name: .customLong("conn"), help: "Only this connection.")
+    var connection: String?
+
+    @Option(help: "The other end's capture (snapshot directory or file); repeat for several files.")
+    var peer: [String] = []
+
+    @Option(help: "Seconds between the two /proc/net/xfrm_stat samples in live mode.")
+    var sampleSeconds: Double = 3
+
+    @Option(help: "Timeout in seconds for each command run in live mode.")
+    var commandTimeout: Double = 10
+
+    @Argument(help: "Snapshot directories or captured files. None: diagnose this machine.")
+    var paths: [String] = []
+
+    func validate() throws {
+        if sampleSeconds < 0 || sampleSeconds > 60 { throw ValidationError("--sample-seconds must be between 0 and 60") }
+        if commandTimeout <= 0 || commandTimeout > 300 { throw ValidationError("--command-timeout must be between 0 and 300") }
+    }
+
+    func run() throws {
+        let collected: CollectedInputs
+        if paths.isEmpty {
+            collected = LiveCollector(sampleInterval: sampleSeconds, commandTimeout: commandTimeout).collect()
+        } else {
+            collected = SnapshotLoader.load(paths: paths)
+        }
+        let local = SnapshotBuilder.build(collected)
+        let peerSnap = peer.isEmpty ? nil : SnapshotBuilder.build(SnapshotLoader.load(paths: peer, label: nil))
+        let context = DiagnosisContext(local: local, peer: peerSnap, connectionFilter: connection)
+        let findings = DiagnosisEngine().diagnose(context)
+        var diagnostics = local.diagnostics + (peerSnap?.diagnostics ?? [])
+        if local.isEmpty && !local.isLive {
+            diagnostics.append(InputDiagnostic(file: paths.joined(separator: " "), line: nil, message: "nothing usable was read"))
+        }
+        let connections = context.connectionNames.map { name in
+            let up = context.isUp(name)
+            return Diagnosis.ConnectionStatus(
+                name: name, status: up == true ? "up" : up == false ? "down" : "unknown",
+                rootCause: findings.first { $0.connection == name && $0.severity == .error }?.code)
+        }
+        var inputs = local.inputs
+        if local.isEmpty { inputs = [:] }
+        let diagnosis = Diagnosis(
+            local: local.label, peer: peerSnap?.label, connections: connections, findings: findings,
+            skipped: local.skipped + (peerSnap?.skipped ?? []), diagnostics: diagnostics, inputs: inputs,
+            libreswanVersion: local.libreswanVersion)
+        for d in diagnostics { FileHandle.standardError.write(Data((d.formatted + "\n").utf8)) }
+        switch format {
+        case .json: print(JSONReport.render(diagnosis))
+        case .text:
+            let color = isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+            print(TextReport(color: color).render(diagnosis))
+        }
+        let status = diagnosis.exitStatus
+        if status != .healthy { throw ExitCode(status.rawValue) }
+    }
+}
+
+struct Codes: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the finding codes and what each means.")
+
+    func run() {
+        for rule in RuleCatalog.all { print("\(rule.code.padding(toLength: 28, withPad: " ", startingAt: 0)) \(rule.summary)") }
+    }
+}

@@ -1,0 +1,269 @@
+#!/usr/bin/env bash
+# The ipsec-doctor lab: real Libreswan peers ("west" and "east") in network
+# namespaces, one scenario per file in scenarios/, captured into the snapshot
+# layout that `ipsec-doctor diagnose` reads.
+#
+#   lab.sh list                       scenario names and the kernel each needs
+#   lab.sh capture OUT [NAME ...]     run scenarios (all by default) and write OUT/NAME/{west,east}
+#   lab.sh run-one NAME OUTDIR        one scenario on the running kernel (used by capture and inside UML)
+#
+# Host-kernel scenarios (IKE only: the host has no ESP) run in parallel on the
+# host; "uml" scenarios (real ESP, traffic, xfrm counters) run inside one
+# user-mode-Linux guest that shares the host filesystem.
+set -euo pipefail
+
+LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+WORK_ROOT=${LAB_WORK:-/tmp/ipsec-doctor-lab}
+# Throwaway lab secrets. The no-secrets test greps every output for them.
+LAB_PSK="lab-psk-0b5e7d1c9a2f48e6b3d7c5a1e9f20486-west-east"
+LAB_PSK_WRONG="lab-psk-wrong-77f1c2d9e8a34b6c9d0e1f2a3b4c5d6e-east"
+
+log() { printf '[lab %s] %s\n' "${SCENARIO:-}" "$*" >&2; }
+
+scenario_kernel() { # NAME -> host|uml
+    ( KERNEL=host; source "$LAB_DIR/scenarios/$1.sh"; echo "$KERNEL" )
+}
+
+list() {
+    for f in "$LAB_DIR"/scenarios/*.sh; do
+        n=$(basename "$f" .sh)
+        printf '%-34s %s\n' "$n" "$(scenario_kernel "$n")"
+    done
+}
+
+# ---------------------------------------------------------------- topology
+# west 192.0.2.1/24 (vw) <-> east 192.0.2.2/24 (ve); west's private subnet
+# 10.1.0.0/24 and east's 10.2.0.0/24 live on a dummy-less loopback address.
+netns_up() {
+    ip netns add "$W"; ip netns add "$E"
+    ip link add "vw$ID" type veth peer name "ve$ID"
+    ip link set "vw$ID" netns "$W" name vw
+    ip link set "ve$ID" netns "$E" name ve
+    ip -n "$W" link set lo up; ip -n "$E" link set lo up
+    ip -n "$W" addr add 192.0.2.1/24 dev vw; ip -n "$W" link set vw up
+    ip -n "$E" addr add 192.0.2.2/24 dev ve; ip -n "$E" link set ve up
+    ip -n "$W" addr add 10.1.0.1/24 dev lo
+    ip -n "$E" addr add 10.2.0.1/24 dev lo
+    # The private subnets are reached through the peer; IPsec policies then catch the traffic.
+    ip -n "$W" route add 10.2.0.0/16 via 192.0.2.2 src 10.1.0.1
+    ip -n "$E" route add 10.1.0.0/16 via 192.0.2.1 src 10.2.0.1
+    ip netns exec "$W" sysctl -qw net.ipv4.ip_forward=1
+    ip netns exec "$E" sysctl -qw net.ipv4.ip_forward=1
+}
+
+netns_down() {
+    for side in west east; do pluto_stop "$side" || true; done
+    ip netns del "$W" 2>/dev/null || true
+    ip netns del "$E" 2>/dev/null || true
+}
+
+side_ns() { [ "$1" = west ] && echo "$W" || echo "$E"; }
+side_dir() { echo "$RUN/$1"; }
+whack() { local side=$1; shift; ip netns exec "$(side_ns "$side")" ipsec whack --ctlsocket "$(side_dir "$side")/run/pluto.ctl" "$@"; }
+
+# Writes DIR/ipsec.conf from the scenario's config_setup/west_conn/east_conn.
+write_config() {
+    local side=$1 d; d=$(side_dir "$side")
+    mkdir -p "$d/run" "$d/nss"
+    {
+        echo "# ipsec.conf of $side, lab scenario $SCENARIO"
+        echo "config setup"
+        echo "    ikev1-policy=accept"
+        config_setup "$side"
+        echo
+        "${side}_conn"
+    } > "$d/ipsec.conf"
+    "${side}_secrets" > "$d/ipsec.secrets"
+    chmod 600 "$d/ipsec.secrets"
+}
+
+pluto_start() {
+    local side=$1 d; d=$(side_dir "$side")
+    certutil -N -d "sql:$d/nss" --empty-password >/dev/null
+    ip netns exec "$(side_ns "$side")" ipsec pluto --config "$d/ipsec.conf" --rundir "$d/run" \
+        --nssdir "$d/nss" --secretsfile "$d/ipsec.secrets" --logfile "$d/pluto.log" --ipsecdir "$d"
+    for _ in $(seq 100); do [ -S "$d/run/pluto.ctl" ] && break; sleep 0.1; done
+    whack "$side" --listen >/dev/null
+    ip netns exec "$(side_ns "$side")" ipsec addconn --ctlsocket "$d/run/pluto.ctl" \
+        --config "$d/ipsec.conf" --autoall >/dev/null 2>&1 || true
+}
+
+pluto_stop() {
+    local d; d=$(side_dir "$1")
+    [ -f "$d/run/pluto.pid" ] || return 0
+    kill "$(cat "$d/run/pluto.pid")" 2>/dev/null || true
+    sleep 0.3
+    rm -f "$d/run/pluto.pid"
+}
+
+# Runs what `ipsec up CONN` runs and keeps what it printed.
+initiate() { # CONN [SECONDS]
+    local conn=$1 secs=${2:-40} rc=0
+    { echo "# ipsec whack --name $conn --initiate"
+      timeout "$secs" ip netns exec "$W" ipsec whack --ctlsocket "$(side_dir west)/run/pluto.ctl" \
+          --name "$conn" --initiate 2>&1 || rc=$?
+      echo "# exit status $rc"; } > "$RUN/west/ipsec-up.txt"
+}
+
+# The user's own path-MTU test through the tunnel (DF set), as ping prints it.
+ping_test() { # NS SRC DST SIZE...
+    local ns=$1 src=$2 dst=$3; shift 3
+    for size in "$@"; do
+        echo "\$ ping -c 2 -W 2 -M do -s $size -I $src $dst"
+        ip netns exec "$ns" ping -c 2 -W 2 -M do -s "$size" -I "$src" "$dst" 2>&1 || true
+    done
+}
+
+xfrm_stat_sample() {
+    echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    ip netns exec "$1" cat /proc/net/xfrm_stat
+}
+
+capture_side() {
+    local side=$1 ns; ns=$(side_ns "$side")
+    local d; d=$(side_dir "$side")
+    local out="$OUT/$side"
+    mkdir -p "$out"
+    cp "$d/ipsec.conf" "$d/ipsec.secrets" "$out/"
+    [ -f "$d/ipsec-up.txt" ] && cp "$d/ipsec-up.txt" "$out/"
+    if [ -S "$d/run/pluto.ctl" ]; then
+        whack "$side" --trafficstatus > "$out/ipsec-trafficstatus.txt" 2>&1 || true
+        whack "$side" --status > "$out/ipsec-status.txt" 2>&1 || true
+    fi
+    ip netns exec "$ns" ip -s xfrm policy > "$out/ip-xfrm-policy.txt" 2>&1 || true
+    ip netns exec "$ns" ip -s xfrm state > "$out/ip-xfrm-state.txt" 2>&1 || true
+    ip netns exec "$ns" ip addr > "$out/ip-addr.txt" 2>&1 || true
+    ip netns exec "$ns" ip route > "$out/ip-route.txt" 2>&1 || true
+    ip netns exec "$ns" ip -d link > "$out/ip-link.txt" 2>&1 || true
+    if [ "$KERNEL" = host ]; then
+        ip netns exec "$ns" nft list ruleset > "$out/nft-ruleset.txt" 2>&1 || true
+    else
+        ip netns exec "$ns" iptables-legacy-save > "$out/iptables-save.txt" 2>&1 || true
+    fi
+    [ -f "$d/pluto.log" ] && cp "$d/pluto.log" "$out/pluto.log"
+    [ -f "$d/ping.txt" ] && cp "$d/ping.txt" "$out/ping.txt"
+    cat > "$out/meta.json" <<EOF
+{"scenario": "$SCENARIO", "side": "$side", "libreswan": "$(ipsec --version 2>/dev/null | head -1)", "kernel": "$(uname -r)", "captured": "$(date -u +%Y-%m-%dT%H:%M:%SZ)", "capturedBy": "scripts/lab/lab.sh"}
+EOF
+}
+
+capture_both() {
+    # Two xfrm_stat samples a few seconds apart, so rising counters show.
+    local tw te; tw=$(mktemp); te=$(mktemp)
+    xfrm_stat_sample "$W" > "$tw"; xfrm_stat_sample "$E" > "$te"
+    if declare -F during_sampling >/dev/null; then during_sampling; else sleep 3; fi
+    xfrm_stat_sample "$W" >> "$tw"; xfrm_stat_sample "$E" >> "$te"
+    capture_side west; capture_side east
+    mv "$tw" "$OUT/west/xfrm_stat.txt"; mv "$te" "$OUT/east/xfrm_stat.txt"
+    [ "$EAST_PLUTO" = yes ] || rm -f "$OUT/east/pluto.log"
+}
+
+# ---------------------------------------------------------------- defaults
+# A scenario file overrides what differs from a healthy IKEv2 PSK net-to-net.
+defaults() {
+    KERNEL=host; EAST_PLUTO=yes; CONN=westnet-eastnet; UP_SECONDS=40; IKE_VERSION=ikev2
+    WEST_EXTRA=""; EAST_EXTRA=""; WEST_SUBNET=10.1.0.0/24; EAST_SUBNET=10.2.0.0/24
+    WEST_SEES_EAST_SUBNET=""; EAST_SEES_WEST_SUBNET=""
+    config_setup() { :; }
+    conn_body() { # SIDE: left is always "this side"
+        local me=$1 mine peer peerip myip mysub peersub extra
+        if [ "$me" = west ]; then
+            myip=192.0.2.1; peerip=192.0.2.2; mine=@west; peer=@east
+            mysub=$WEST_SUBNET; peersub=${WEST_SEES_EAST_SUBNET:-$EAST_SUBNET}; extra=$WEST_EXTRA
+        else
+            myip=192.0.2.2; peerip=192.0.2.1; mine=@east; peer=@west
+            mysub=$EAST_SUBNET; peersub=${EAST_SEES_WEST_SUBNET:-$WEST_SUBNET}; extra=$EAST_EXTRA
+        fi
+        cat <<EOF
+conn $CONN
+    left=$myip
+    leftid=$mine
+    leftsubnet=$mysub
+    right=$peerip
+    rightid=$peer
+    rightsubnet=$peersub
+    authby=secret
+    ikev2=$([ "$IKE_VERSION" = ikev1 ] && echo no || echo insist)
+    auto=add
+    retransmit-timeout=10s
+EOF
+        [ -n "$extra" ] && printf '%b\n' "$extra"
+        return 0
+    }
+    west_conn() { conn_body west; }
+    east_conn() { conn_body east; }
+    west_secrets() { echo "@west @east : PSK \"$LAB_PSK\""; }
+    east_secrets() { echo "@east @west : PSK \"$LAB_PSK\""; }
+    before_up() { :; }
+    after_up() { sleep 2; }
+}
+
+run_one() {
+    SCENARIO=$1; OUT=$2
+    defaults
+    # shellcheck disable=SC1090
+    source "$LAB_DIR/scenarios/$SCENARIO.sh"
+    ID=$(printf '%s' "$SCENARIO" | cksum | cut -c1-6)
+    W="lw$ID"; E="le$ID"
+    RUN="$WORK_ROOT/$SCENARIO"; rm -rf "$RUN" "$OUT"; mkdir -p "$RUN" "$OUT"
+    trap netns_down EXIT
+    netns_up
+    write_config west; write_config east
+    pluto_start west
+    [ "$EAST_PLUTO" = yes ] && pluto_start east
+    before_up
+    initiate "$CONN" "$UP_SECONDS"
+    after_up
+    capture_both
+    log "captured into $OUT"
+}
+
+# ---------------------------------------------------------------- UML
+uml_run() { # OUT NAME...
+    local out=$1; shift
+    local init="$WORK_ROOT/uml-init.sh" status="$WORK_ROOT/uml-status"
+    mkdir -p "$WORK_ROOT"; rm -f "$status"
+    ln -sfn /usr/lib/uml/modules /lib/modules
+    cat > "$init" <<EOF
+#!/bin/bash
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t tmpfs tmpfs /run
+mount -t tmpfs tmpfs /var/run 2>/dev/null || true
+for m in xfrm_user esp4 veth xfrm4_tunnel tunnel4 ip_tables iptable_nat iptable_filter nf_nat xt_MASQUERADE xt_policy xt_length xt_tcpudp xt_conntrack; do modprobe \$m 2>/dev/null; done
+for n in $*; do
+    LAB_WORK=$WORK_ROOT bash $LAB_DIR/lab.sh run-one "\$n" "$out/\$n" >> $WORK_ROOT/uml-\$n.log 2>&1 \
+        && echo "ok \$n" >> $status || echo "FAILED \$n" >> $status
+done
+poweroff -f
+EOF
+    chmod +x "$init"
+    timeout 900 linux.uml mem=768M root=/dev/root rootfstype=hostfs rootflags=/ rw \
+        init="$init" con=null con0=fd:0,fd:1 </dev/null >"$WORK_ROOT/uml-console.log" 2>&1 || true
+    cat "$status" 2>/dev/null || echo "UML produced no status (see $WORK_ROOT/uml-console.log)"
+    ! grep -q FAILED "$status" 2>/dev/null && [ -s "$status" ]
+}
+
+capture() {
+    local out=$1; shift
+    local names=("$@") host=() uml=() pids=() failed=0
+    [ ${#names[@]} -gt 0 ] || mapfile -t names < <(ls "$LAB_DIR"/scenarios/ | sed 's/\.sh$//')
+    for n in "${names[@]}"; do
+        if [ "$(scenario_kernel "$n")" = uml ]; then uml+=("$n"); else host+=("$n"); fi
+    done
+    mkdir -p "$out" "$WORK_ROOT"; out=$(cd "$out" && pwd)
+    for n in "${host[@]}"; do
+        bash "$LAB_DIR/lab.sh" run-one "$n" "$out/$n" > "$WORK_ROOT/host-$n.log" 2>&1 &
+        pids+=($!)
+    done
+    if [ ${#uml[@]} -gt 0 ]; then uml_run "$out" "${uml[@]}" || failed=1; fi
+    for p in "${pids[@]}"; do wait "$p" || failed=1; done
+    for n in "${names[@]}"; do [ -d "$out/$n/west" ] || { echo "missing capture: $n" >&2; failed=1; }; done
+    return $failed
+}
+
+case "${1:-}" in
+    list) list ;;
+    run-one) run_one "$2" "$3" ;;
+    capture) shift; capture "$@" ;;
+    *) echo "usage: lab.sh list | capture OUT [NAME...] | run-one NAME OUTDIR" >&2; exit 2 ;;
+esac

@@ -1,0 +1,5 @@
+# IKEv1: Quick Mode ESP algorithms have no overlap.
+IKE_VERSION=ikev1
+UP_SECONDS=20
+WEST_EXTRA="    phase2alg=aes256-sha2_512"
+EAST_EXTRA="    phase2alg=aes128-sha2_256"

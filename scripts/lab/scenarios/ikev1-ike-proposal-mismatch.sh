@@ -1,0 +1,4 @@
+# IKEv1 Main Mode: no acceptable Oakley transform.
+IKE_VERSION=ikev1
+WEST_EXTRA="    ike=aes256-sha2_512;modp4096"
+EAST_EXTRA="    ike=aes128-sha2_256;modp2048"

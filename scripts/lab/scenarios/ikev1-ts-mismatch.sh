@@ -1,0 +1,5 @@
+# IKEv1: Quick Mode IDs (subnets) do not mirror; east answers INVALID_ID_INFORMATION.
+IKE_VERSION=ikev1
+UP_SECONDS=20
+EAST_SUBNET=10.2.5.0/24
+WEST_SEES_EAST_SUBNET=10.2.0.0/24

@@ -1,0 +1,3 @@
+# IKEv2: the IKE SA (phase 1) algorithms have no overlap.
+WEST_EXTRA="    ike=aes256-sha2_512;dh20"
+EAST_EXTRA="    ike=aes128-sha2_256;modp2048"

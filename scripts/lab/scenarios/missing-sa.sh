@@ -1,0 +1,11 @@
+# The tunnel is up but west's inbound SA was deleted: its in policy's reqid has no SA, replies die.
+KERNEL=uml
+WEST_EXTRA="    retransmit-interval=10000"
+EAST_EXTRA="    retransmit-interval=10000"
+after_up() {
+    sleep 1
+    local spi
+    spi=$(ip netns exec "$W" ip xfrm state | awk '/^src 192.0.2.2 dst 192.0.2.1/{getline; print $4; exit}')
+    ip netns exec "$W" ip xfrm state delete src 192.0.2.2 dst 192.0.2.1 proto esp spi "$spi"
+}
+during_sampling() { ping_test "$W" 10.1.0.1 10.2.0.1 56 > "$RUN/west/ping.txt"; }

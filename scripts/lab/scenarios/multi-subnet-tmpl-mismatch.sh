@@ -1,0 +1,17 @@
+# The field report: leftsubnets= makes one Child SA (reqid) per subnet pair; replies for 10.1.1.0/24
+# come back on the Child SA of 10.1.0.0/24, so west's inbound template check (XfrmInTmplMismatch) drops them.
+KERNEL=uml
+WEST_EXTRA="    retransmit-interval=10000"
+EAST_EXTRA="    retransmit-interval=10000"
+west_conn() { conn_body west | sed 's|leftsubnet=10.1.0.0/24|leftsubnets={10.1.0.0/24,10.1.1.0/24}|'; }
+east_conn() { conn_body east | sed 's|rightsubnet=10.1.0.0/24|rightsubnets={10.1.0.0/24,10.1.1.0/24}|'; }
+before_up() { ip -n "$W" addr add 10.1.1.1/24 dev lo; }
+after_up() {
+    sleep 2
+    # East sends replies for 10.1.1.0/24 through the Child SA (reqid) of 10.1.0.0/24, as in the report.
+    local reqid_a
+    reqid_a=$(ip netns exec "$E" ip xfrm policy | awk '/^src 10.2.0.0\/24 dst 10.1.0.0\/24/{f=1} f&&/reqid/{print $4; exit}')
+    ip netns exec "$E" ip xfrm policy update src 10.2.0.0/24 dst 10.1.1.0/24 dir out \
+        tmpl src 192.0.2.2 dst 192.0.2.1 proto esp reqid "$reqid_a" mode tunnel
+}
+during_sampling() { ping_test "$W" 10.1.1.1 10.2.0.1 56 > "$RUN/west/ping.txt"; }

@@ -1,0 +1,3 @@
+# East's host is up but no IKE daemon listens on UDP 500: ICMP port unreachable.
+EAST_PLUTO=no
+UP_SECONDS=15

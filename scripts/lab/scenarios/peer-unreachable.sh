@@ -1,0 +1,10 @@
+# East runs pluto but a firewall silently drops IKE: west retransmits and times out.
+before_up() { ip netns exec "$E" nft -f - <<'NFT'
+table inet filter {
+    chain input {
+        type filter hook input priority 0; policy accept;
+        udp dport { 500, 4500 } drop
+    }
+}
+NFT
+}

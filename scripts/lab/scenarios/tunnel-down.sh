@@ -1,0 +1,2 @@
+# The connection is loaded (auto=add) but nobody ever brought it up.
+initiate() { :; }
