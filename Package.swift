@@ -30,7 +30,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "DoctorParseTests", dependencies: ["DoctorParse", "DoctorCollect", "DoctorModel"]),
+        .testTarget(
+            name: "DoctorParseTests", dependencies: ["DoctorParse", "DoctorCollect", "DoctorModel"], exclude: ["Fixtures"]),
         .testTarget(
             name: "DoctorRulesTests",
             dependencies: ["DoctorRules", "DoctorParse", "DoctorCollect", "DoctorModel", "DoctorReport"]

@@ -20,9 +20,10 @@ public struct LineSource {
         switch document.content {
         case .text(let s):
             var n = document.firstLine - 1
-            for raw in s.split(separator: "\n", omittingEmptySubsequences: false) {
+            // Split on the byte: in Swift "\r\n" is one Character and would never equal "\n".
+            for raw in s.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
                 n += 1
-                if try !body(n, Self.chomp(raw)) { return }
+                if try !body(n, Self.chomp(Substring(String(decoding: raw, as: UTF8.self)))) { return }
             }
         case .file(let path):
             guard let fp = fopen(path, "r") else {
@@ -60,9 +61,10 @@ public struct LineSource {
 
     static func chomp(_ s: Substring) -> Substring {
         var s = s
-        while let last = s.last, last == "\n" || last == "\r" { s = s.dropLast() }
-        // "\r\n" is one Character in Swift: strip it too.
-        if s.hasSuffix("\r\n") { s = s.dropLast() }
+        // "\r\n" is a single Character in Swift, so test unicode scalars.
+        while let last = s.unicodeScalars.last, last == "\n" || last == "\r" {
+            s = Substring(s.unicodeScalars.dropLast())
+        }
         return s
     }
 }

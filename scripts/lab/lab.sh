@@ -6,6 +6,7 @@
 #   lab.sh list                       scenario names and the kernel each needs
 #   lab.sh capture OUT [NAME ...]     run scenarios (all by default) and write OUT/NAME/{west,east}
 #   lab.sh run-one NAME OUTDIR        one scenario on the running kernel (used by capture and inside UML)
+#   lab.sh expect NAME OUTDIR         (re)write OUTDIR/expect.json from the scenario's EXPECT_* lines
 #
 # Host-kernel scenarios (IKE only: the host has no ESP) run in parallel on the
 # host; "uml" scenarios (real ESP, traffic, xfrm counters) run inside one
@@ -198,6 +199,36 @@ EOF
     after_up() { sleep 2; }
 }
 
+# expect.json: what `ipsec-doctor diagnose` must answer for this capture (the end-to-end tests read it).
+write_expect() { # NAME OUT
+    local name=$1 out=$2
+    EXPECT_WEST=""; EXPECT_PEER=""; EXPECT_EAST=""
+    defaults
+    # shellcheck disable=SC1090
+    source "$LAB_DIR/scenarios/$name.sh"
+    case_json() { # ARGS-JSON SPEC
+        local args=$1 spec=$2 code cites exit=1
+        [ -n "$spec" ] || return 0
+        code=${spec%%|*}; cites=${spec#*|}
+        if [ "$spec" = none ]; then code=""; cites=""; exit=0; fi
+        printf '    {"args": %s, "firstCode": "%s", "cites": "%s", "exit": %s}' "$args" "$code" "$cites" "$exit"
+    }
+    {
+        echo '{'
+        echo "  \"scenario\": \"$name\","
+        echo "  \"kernel\": \"$KERNEL\","
+        echo '  "cases": ['
+        local parts=()
+        [ -n "$EXPECT_WEST" ] && parts+=("$(case_json '["west"]' "$EXPECT_WEST")")
+        [ -n "$EXPECT_PEER" ] && parts+=("$(case_json '["west", "--peer", "east"]' "$EXPECT_PEER")")
+        [ -n "$EXPECT_EAST" ] && parts+=("$(case_json '["east"]' "$EXPECT_EAST")")
+        local IFS=$'\n'
+        printf '%s\n' "${parts[@]}" | sed '$!s/$/,/'
+        echo '  ]'
+        echo '}'
+    } > "$out/expect.json"
+}
+
 run_one() {
     SCENARIO=$1; OUT=$2
     defaults
@@ -215,6 +246,7 @@ run_one() {
     initiate "$CONN" "$UP_SECONDS"
     after_up
     capture_both
+    write_expect "$SCENARIO" "$OUT"
     log "captured into $OUT"
 }
 
@@ -223,7 +255,12 @@ uml_run() { # OUT NAME...
     local out=$1; shift
     local init="$WORK_ROOT/uml-init.sh" status="$WORK_ROOT/uml-status"
     mkdir -p "$WORK_ROOT"; rm -f "$status"
-    ln -sfn /usr/lib/uml/modules /lib/modules
+    # UML loads its modules from /lib/modules/<uml version>; link only that version so host modules stay.
+    if [ -d /lib/modules ] && [ ! -L /lib/modules ]; then
+        for v in /usr/lib/uml/modules/*; do ln -sfn "$v" "/lib/modules/$(basename "$v")"; done
+    else
+        ln -sfn /usr/lib/uml/modules /lib/modules
+    fi
     cat > "$init" <<EOF
 #!/bin/bash
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -265,5 +302,6 @@ case "${1:-}" in
     list) list ;;
     run-one) run_one "$2" "$3" ;;
     capture) shift; capture "$@" ;;
+    expect) write_expect "$2" "$3" ;;
     *) echo "usage: lab.sh list | capture OUT [NAME...] | run-one NAME OUTDIR" >&2; exit 2 ;;
 esac

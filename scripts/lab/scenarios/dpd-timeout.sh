@@ -9,3 +9,5 @@ after_up() {
     ip netns exec "$E" iptables-legacy -A INPUT -p esp -j DROP
     sleep 30
 }
+EXPECT_WEST="dpd-timeout|ESTABLISHED_IKE_SA"
+EXPECT_PEER="dpd-timeout|ESTABLISHED_IKE_SA"

@@ -6,3 +6,6 @@ after_up() {
     sleep 1
     ping_test "$W" 10.1.0.1 10.2.0.1 56 1000 1300 > "$RUN/west/ping.txt"
 }
+EXPECT_WEST="none"
+EXPECT_PEER="none"
+EXPECT_EAST="none"

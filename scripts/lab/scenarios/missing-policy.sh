@@ -7,3 +7,5 @@ after_up() {
     ip netns exec "$W" ip xfrm policy delete src 10.1.0.0/24 dst 10.2.0.0/24 dir out
     ping_test "$W" 10.1.0.1 10.2.0.1 56 > "$RUN/west/ping.txt"
 }
+EXPECT_WEST="missing-policy|type=ESP"
+EXPECT_PEER="missing-policy|westnet-eastnet"

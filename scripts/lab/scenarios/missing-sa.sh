@@ -9,3 +9,5 @@ after_up() {
     ip netns exec "$W" ip xfrm state delete src 192.0.2.2 dst 192.0.2.1 proto esp spi "$spi"
 }
 during_sampling() { ping_test "$W" 10.1.0.1 10.2.0.1 56 > "$RUN/west/ping.txt"; }
+EXPECT_WEST="missing-sa|dir in"
+EXPECT_PEER="missing-sa|reqid"

@@ -7,3 +7,5 @@ after_up() {
     ip netns exec "$E" iptables-legacy -A INPUT -p esp -m length --length 1401:65535 -j DROP
     ping_test "$W" 10.1.0.1 10.2.0.1 56 1000 1200 1300 1320 1330 1340 1350 1372 1400 > "$RUN/west/ping.txt"
 }
+EXPECT_WEST="mtu-blackhole|packets transmitted"
+EXPECT_PEER="mtu-blackhole|ping"

@@ -15,3 +15,5 @@ after_up() {
         tmpl src 192.0.2.2 dst 192.0.2.1 proto esp reqid "$reqid_a" mode tunnel
 }
 during_sampling() { ping_test "$W" 10.1.1.1 10.2.0.1 56 > "$RUN/west/ping.txt"; }
+EXPECT_WEST="multi-subnet-tmpl-mismatch|XfrmInTmplMismatch"
+EXPECT_PEER="multi-subnet-tmpl-mismatch|leftsubnets={10.1.0.0/24,10.1.1.0/24}"

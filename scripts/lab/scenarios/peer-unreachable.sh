@@ -8,3 +8,5 @@ table inet filter {
 }
 NFT
 }
+EXPECT_WEST="peer-unreachable|timeout exceeded after 5 retransmits"
+EXPECT_PEER="peer-unreachable|timeout exceeded"
