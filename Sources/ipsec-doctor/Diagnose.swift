@@ -82,7 +82,19 @@ struct Diagnose: ParsableCommand {
 struct Codes: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List the finding codes and what each means.")
 
+    @Flag(help: "Print the table of docs/findings.md.")
+    var markdown = false
+
     func run() {
+        if markdown {
+            print("| code | what it finds | lab scenarios that produce it |")
+            print("|---|---|---|")
+            for rule in RuleCatalog.all {
+                let scenarios = Set(rule.examples.filter(\.triggers).map(\.scenario)).sorted().map { "`\($0)`" }.joined(separator: ", ")
+                print("| `\(rule.code)` | \(rule.summary.replacingOccurrences(of: "|", with: "\\|")) | \(scenarios) |")
+            }
+            return
+        }
         for rule in RuleCatalog.all { print("\(rule.code.padding(toLength: 28, withPad: " ", startingAt: 0)) \(rule.summary)") }
     }
 }

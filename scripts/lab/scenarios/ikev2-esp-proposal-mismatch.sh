@@ -2,5 +2,5 @@
 WEST_EXTRA="    esp=aes256-sha2_512"
 EAST_EXTRA="    esp=aes128-sha2_256"
 EXPECT_WEST="esp-proposal-mismatch|rejected Child SA with NO_PROPOSAL_CHOSEN"
-EXPECT_PEER="esp-proposal-mismatch|matching remote ESP/AH proposals failed"
+EXPECT_PEER="esp-proposal-mismatch|no local proposal matches remote proposals 1:ESP"
 EXPECT_EAST="esp-proposal-mismatch|no local proposal matches remote proposals"

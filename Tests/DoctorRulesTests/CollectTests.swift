@@ -1,0 +1,57 @@
+import DoctorCollect
+import DoctorModel
+import DoctorParse
+import Foundation
+import Testing
+
+@testable import DoctorRules
+
+@Suite("Live collection")
+struct CollectTests {
+    /// Real outputs of the healthy lab capture, replayed as if the commands ran on this machine.
+    func recorded(hang: Bool) throws -> RecordedCommandRunner {
+        let dir = "\(Repo.examples)/healthy/west/"
+        func ok(_ f: String) throws -> CommandResult {
+            CommandResult(outcome: .exited(0), stdout: try String(contentsOfFile: dir + f, encoding: .utf8), stderr: "")
+        }
+        var outputs: [String: CommandResult] = [
+            "ipsec --version": CommandResult(outcome: .exited(0), stdout: "Libreswan 4.10\n", stderr: ""),
+            "ipsec whack --trafficstatus": try ok("ipsec-trafficstatus.txt"),
+            "ipsec whack --status": try ok("ipsec-status.txt"),
+            "ip -s xfrm policy": try ok("ip-xfrm-policy.txt"),
+            "ip -s xfrm state": try ok("ip-xfrm-state.txt"),
+            "ip addr": try ok("ip-addr.txt"),
+            "ip route": try ok("ip-route.txt"),
+            "iptables-save": CommandResult(outcome: .exited(1), stdout: "", stderr: "iptables-save: Permission denied (you must be root)\n"),
+        ]
+        if hang { outputs["ip -d link"] = CommandResult(outcome: .timedOut(seconds: 10), stdout: "", stderr: "") }
+        return RecordedCommandRunner(outputs: outputs)
+    }
+
+    @Test("recorded real outputs give the same model; failures become explained skips")
+    func recordedLive() throws {
+        let collector = LiveCollector(runner: try recorded(hang: true), sampleInterval: 0, root: Repo.examples + "/healthy/west-root-absent")
+        let inputs = collector.collect()
+        let snap = SnapshotBuilder.build(inputs)
+        #expect(snap.trafficStatus?.first?.connection == "westnet-eastnet")
+        #expect(snap.states?.count == 2)
+        let reasons = inputs.skipped.map { "\($0.input): \($0.reason)" }
+        #expect(reasons.contains { $0.hasPrefix("iptables-save: exited with status 1: iptables-save: Permission denied") })
+        #expect(reasons.contains { $0.hasPrefix("ip -d link: no answer within 10 s") })
+        #expect(reasons.contains { $0.hasPrefix("nft list ruleset: `nft` is not installed") })
+    }
+
+    @Test("without Libreswan it says so plainly")
+    func noLibreswan() {
+        let inputs = LiveCollector(runner: RecordedCommandRunner(outputs: [:]), sampleInterval: 0, root: "/nonexistent").collect()
+        #expect(inputs.skipped.first?.reason.hasPrefix("Libreswan is not installed") == true)
+    }
+
+    @Test("a hanging command is killed at its timeout")
+    func timeout() {
+        let r = SystemCommandRunner().run(["sleep", "30"], timeout: 0.5)
+        #expect(r.outcome == .timedOut(seconds: 0.5))
+        #expect(SystemCommandRunner().run(["no-such-command-xyz"], timeout: 1).outcome == .notFound)
+        #expect(SystemCommandRunner().run(["sh", "-c", "echo hi; exit 3"], timeout: 5).outcome == .exited(3))
+    }
+}

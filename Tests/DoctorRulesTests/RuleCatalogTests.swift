@@ -1,0 +1,115 @@
+import DoctorModel
+import Foundation
+import Testing
+
+@testable import DoctorRules
+
+@Suite("Rule catalog: every rule against its own real examples")
+struct RuleCatalogTests {
+    @Test("codes are unique, kebab-case, and every rule has both kinds of examples")
+    func catalog() {
+        let codes = RuleCatalog.all.map { $0.code }
+        #expect(Set(codes).count == codes.count)
+        for rule in RuleCatalog.all {
+            #expect(rule.code.allSatisfy { $0.isLowercase || $0 == "-" }, "\(rule.code)")
+            #expect(rule.examples.contains { $0.triggers }, "\(rule.code) has no triggering example")
+            #expect(rule.examples.contains { !$0.triggers }, "\(rule.code) has no non-triggering example")
+        }
+    }
+
+    @Test("the issue's required codes all exist")
+    func requiredCodes() {
+        let required = [
+            "tunnel-down", "peer-ike-not-running", "peer-unreachable", "ike-version-mismatch", "ike-proposal-mismatch",
+            "esp-proposal-mismatch", "ts-mismatch", "psk-mismatch", "auth-failed", "id-mismatch", "dpd-timeout",
+            "kernel-sa-install-failed", "missing-policy", "missing-sa", "nat-before-ipsec", "mtu-blackhole", "xfrm-counter",
+            "multi-subnet-tmpl-mismatch", "debug-logging",
+        ]
+        #expect(Set(required).isSubset(of: Set(RuleCatalog.all.map { $0.code })))
+    }
+
+    @Test("docs/findings.md documents every code")
+    func docsCurrent() throws {
+        let doc = try String(contentsOfFile: Repo.root + "/docs/findings.md", encoding: .utf8)
+        for rule in RuleCatalog.all { #expect(doc.contains("`\(rule.code)`"), "docs/findings.md lacks \(rule.code)") }
+    }
+
+    static let cases: [(String, RuleExample)] = RuleCatalog.all.flatMap { r in r.examples.map { (r.code, $0) } }
+
+    @Test("rule examples", arguments: 0..<cases.count)
+    func example(_ i: Int) throws {
+        let (code, ex) = Self.cases[i]
+        let rule = try #require(RuleCatalog.all.first { $0.code == code })
+        let dir = "\(Repo.examples)/\(ex.scenario)/\(ex.side)"
+        try #require(FileManager.default.fileExists(atPath: dir), "missing lab capture \(dir): run scripts/lab/lab.sh capture examples")
+        let ctx = Repo.context(ex.scenario, ex.side, withPeer: ex.withPeer)
+        let found = rule.init().evaluate(ctx).filter { $0.code == code }
+        let label = "\(code) on \(ex.scenario)/\(ex.side)\(ex.withPeer ? " --peer" : "")"
+        if ex.triggers {
+            #expect(!found.isEmpty, "\(label) should trigger")
+            if let cites = ex.cites {
+                #expect(found.contains { $0.evidence.contains { $0.cited.contains(cites) } }, "\(label) should cite '\(cites)'")
+            }
+            for f in found {
+                #expect(!f.evidence.isEmpty, "\(label): a finding without evidence")
+                #expect(!f.remedy.steps.isEmpty, "\(label): a finding without remedy steps")
+            }
+        } else {
+            #expect(found.isEmpty, "\(label) should not trigger: \(found.map(\.title))")
+        }
+    }
+}
+
+@Suite("ESP overhead matches the kernel's measured numbers (reference §5.3)")
+struct ESPOverheadTests {
+    func o(_ iv: Int, _ icv: Int, _ b: Int, tunnel: Bool = true, v6: Bool = false, natT: Bool = false) -> ESPOverhead {
+        ESPOverhead(ivBytes: iv, icvBytes: icv, blockBytes: b, tunnel: tunnel, ipv6: v6, natT: natT, algorithm: "")
+    }
+
+    @Test func measured() {
+        #expect(o(8, 16, 4).maxInner(pathMTU: 1500) == 1446)  // IPv4 tunnel AES-GCM-16
+        #expect(o(8, 12, 4).maxInner(pathMTU: 1500) == 1450)  // GCM-12
+        #expect(o(16, 12, 16).maxInner(pathMTU: 1500) == 1438)  // AES-CBC + SHA1-96
+        #expect(o(16, 16, 16).maxInner(pathMTU: 1500) == 1438)  // AES-CBC + SHA256-128
+        #expect(o(16, 32, 16).maxInner(pathMTU: 1500) == 1422)  // AES-CBC + SHA512-256
+        #expect(o(8, 12, 8).maxInner(pathMTU: 1500) == 1446)  // 3DES + SHA1
+        #expect(o(8, 16, 4, natT: true).maxInner(pathMTU: 1500) == 1438)  // NAT-T GCM
+        #expect(o(16, 16, 16, natT: true).maxInner(pathMTU: 1500) == 1422)  // NAT-T CBC+SHA256
+        #expect(o(8, 16, 4, tunnel: false).maxInner(pathMTU: 1500) == 1466)  // IPv4 transport GCM
+        #expect(o(8, 16, 4, v6: true).maxInner(pathMTU: 1500) == 1426)  // IPv6 tunnel GCM
+        #expect(o(16, 16, 16, v6: true).maxInner(pathMTU: 1500) == 1406)  // IPv6 tunnel CBC+SHA256
+        #expect(o(8, 16, 4).outerSize(inner: 1446) == 1500)
+        #expect(o(16, 12, 16).outerSize(inner: 1438) == 1496)
+    }
+
+    @Test func fromLibreswanTransform() {
+        #expect(ESPOverhead.from(libreswanXfrm: "AES_GCM_16_256-NONE").maxInner(pathMTU: 1500) == 1446)
+        #expect(ESPOverhead.from(libreswanXfrm: "AES_CBC_128-HMAC_SHA1_96").maxInner(pathMTU: 1500) == 1438)
+        #expect(ESPOverhead.from(libreswanXfrm: "AES_CBC_256-HMAC_SHA2_512_256").maxInner(pathMTU: 1500) == 1422)
+    }
+}
+
+@Suite("Root-cause ordering")
+struct EngineTests {
+    func f(_ code: String, _ conn: String?, _ sev: Severity, _ rank: Int, symptom: Bool = false) -> Finding {
+        Finding(code: code, severity: sev, connection: conn, title: code, explanation: "", evidence: [], remedy: Remedy(summary: ""), rank: rank, isSymptom: symptom)
+    }
+
+    @Test("the earliest failure leads; symptoms attach to it; host-wide symptoms join the failing connection")
+    func ranking() {
+        let out = DiagnosisEngine.rank([
+            f("tunnel-down", "c", .error, Rank.down, symptom: true),
+            f("xfrm-counter", nil, .error, Rank.counters, symptom: true),
+            f("esp-proposal-mismatch", "c", .error, Rank.childProposal),
+            f("psk-mismatch", "c", .error, Rank.authentication),
+        ])
+        #expect(out.map(\.code) == ["psk-mismatch", "esp-proposal-mismatch"])
+        #expect(out.first?.symptoms.map(\.code) == ["xfrm-counter", "tunnel-down"])
+    }
+
+    @Test("with nothing else wrong, a rising counter is itself the lead")
+    func counterAlone() {
+        let out = DiagnosisEngine.rank([f("xfrm-counter", nil, .error, Rank.counters, symptom: true)])
+        #expect(out.map(\.code) == ["xfrm-counter"])
+    }
+}
