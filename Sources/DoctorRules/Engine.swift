@@ -25,9 +25,9 @@ public struct DiagnosisEngine {
         }
         // Host-wide findings (xfrm_stat) that are symptoms join the only connection that has a root cause.
         let hostWide = byConn[nil] ?? []
-        let connsWithErrors = connOrder.compactMap { $0 }.filter { c in byConn[c]!.contains { $0.severity == .error } }
+        let connsWithErrors = connOrder.compactMap { $0 }.filter { c in byConn[c]?.contains { $0.severity == .error } == true }
         if connsWithErrors.count == 1, let target = connsWithErrors.first {
-            byConn[target]! += hostWide.filter(\.isSymptom)
+            byConn[target, default: []] += hostWide.filter(\.isSymptom)
             byConn[nil] = hostWide.filter { !$0.isSymptom }
         }
         var groups: [[Finding]] = []

@@ -19,8 +19,8 @@ struct AuthFailed: Rule {
             let rejected = ctx.localEvents(.authFailedReceived, name)
             let mine = ctx.config(name)
             let theirs = ctx.peerConfig(name)
-            let authbyDiffers = mine != nil && theirs != nil && mine!.authby != theirs!.authby
-            let nonPSKReject = !rejected.isEmpty && mine != nil && !mine!.usesPSK
+            let authbyDiffers = mine.flatMap { m in theirs.map { m.authby != $0.authby } } ?? false
+            let nonPSKReject = !rejected.isEmpty && mine.map { !$0.usesPSK } == true
             guard !method.isEmpty || !cert.isEmpty || !noKey.isEmpty || authbyDiffers || nonPSKReject else { return nil }
             if ctx.isUp(name) == true { return nil }
             var evidence = DiagnosisContext.sample(rejected, 1) + DiagnosisContext.sample(method) + DiagnosisContext.sample(cert) + DiagnosisContext.sample(noKey)

@@ -25,7 +25,7 @@ struct IKEVersionMismatch: Rule {
             }
             let dropped = ctx.anyEvents(.ikev1Dropped, name)
             var evidence: [SourceLine] = DiagnosisContext.sample(wrongVersion + dropped)
-            let configDiffers = mine != nil && theirs != nil && mine!.ikeVersion != theirs!.ikeVersion
+            let configDiffers = mine.flatMap { m in theirs.map { m.ikeVersion != $0.ikeVersion } } ?? false
             guard configDiffers || !evidence.isEmpty else { return nil }
             let myV = mine?.ikeVersion
             let theirV = theirs?.ikeVersion ?? (myV == .v1Only ? .v2Only : myV == .v2Only ? .v1Only : nil)

@@ -32,6 +32,12 @@ struct MTUBlackhole: Rule {
         let mtu = overhead.maxInner(pathMTU: okOuter)
         let mss = mtu - 40
         let geo = conn.flatMap { TunnelGeometry($0) }
+        // A local host address inside the local subnet, to source the verification ping from.
+        let sourceIP = ctx.local.localAddresses.compactMap { a -> String? in
+            let host = String(a.description.split(separator: "/")[0])
+            guard let h = IPPrefix(host), geo?.localSubnets.contains(where: { $0.contains(h) }) == true else { return nil }
+            return host
+        }.first ?? "<an address in \(geo?.localSubnets.first?.description ?? "the local subnet")>"
         let l = geo?.localSubnets.first?.description ?? "<local subnet>"
         let r = geo?.remoteSubnets.first?.description ?? "<remote subnet>"
         var evidence = [largestOK.source, smallestLost.source]
@@ -58,7 +64,7 @@ struct MTUBlackhole: Rule {
                 .command(.both, "Clamp TCP MSS for the tunnel's traffic (nftables)",
                          "nft add rule inet filter forward ip saddr \(l) ip daddr \(r) tcp flags syn tcp option maxseg size set \(mss)"),
                 .command(.both, "or with iptables", "iptables -t mangle -A FORWARD -s \(l) -d \(r) -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss \(mss)"),
-                .check(.local, "Verify: this DF ping must now pass", "ping -M do -s \(mtu - 28) -I \(geo?.localSubnets.first.map { String($0.description.split(separator: "/")[0]) } ?? "<local ip>") \(largestOK.destination)"),
+                .check(.local, "Verify: this DF ping must now pass", "ping -M do -s \(mtu - 28) -I \(sourceIP) \(largestOK.destination)"),
             ]),
             rank: Rank.dataPath)]
     }

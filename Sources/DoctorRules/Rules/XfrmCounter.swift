@@ -61,7 +61,7 @@ struct XfrmCounter: Rule {
             let delta = c.delta.map { "rose by \($0) (\(c.first) -> \(c.last)) between the samples" } ?? "is \(c.last) (one sample: take a second one a few seconds later to see if it rises)"
             return Finding(
                 code: Self.code, severity: severity, connection: single,
-                title: "\(counter) \(rising ? "is rising (+\(c.delta!))" : "is \(c.last)"): \(info.meaning)",
+                title: "\(counter) \(rising ? "is rising (+\(c.delta ?? 0))" : "is \(c.last)"): \(info.meaning)",
                 explanation: "\(counter) counts packets the kernel dropped because: \(info.meaning). It \(delta). Likely cause: \(info.cause). Counters are per network namespace and cumulative since boot, so only a rise between samples proves a current problem.",
                 evidence: c.lines,
                 remedy: Remedy(summary: remedy(counter), steps: steps(counter)),
