@@ -188,6 +188,8 @@ public struct EndpointSnapshot: Sendable {
     public var isLive = false
     /// `ipsec --version` if known.
     public var libreswanVersion: String?
+    /// Whack's own words when it could not reach pluto (`whack: Pluto is not running (no "/run/pluto/pluto.ctl")`).
+    public var plutoNotRunning: SourceLine?
 
     public init(label: String) {
         self.label = label

@@ -68,6 +68,7 @@ public enum InputRecognizer {
             if t.hasPrefix("table ip") || t.hasPrefix("table inet") || t.hasPrefix("table ip6") { score[.nftRuleset, default: 0] += 10 }
             if t == "*nat" || t == "*filter" || t.hasPrefix(":POSTROUTING") || t.hasPrefix("-A POSTROUTING") { score[.iptablesSave, default: 0] += 10 }
             if t.contains("type=ESP") && t.contains("inBytes=") { score[.trafficStatus, default: 0] += 10 }
+            if t.contains("Pluto is not running") { score[.status, default: 0] += 10 }
             if t.contains("using kernel interface") || t.contains("Total IPsec connections") || t.contains("IKE SAs: total") { score[.status, default: 0] += 10 }
             if t.hasPrefix("PING ") || t.contains("packets transmitted") || t.contains(" pmtu ") { score[.ping, default: 0] += 5 }
             if t == "config setup" || (t.hasPrefix("conn ") && !t.contains(":")) { score[.ipsecConf, default: 0] += 10 }

@@ -7,9 +7,8 @@ import Foundation
 ///         inet 192.0.2.1/24 scope global vw
 public enum IpAddrParser {
     public static func parse(_ document: RawDocument) -> ([NetInterface], [InputDiagnostic]) {
-        guard let lines = try? LineSource(document).allLines() else {
-            return ([], [InputDiagnostic(file: document.name, line: nil, message: "cannot read")])
-        }
+        let (lines, unreadable) = LineSource.lines(of: document)
+        if let unreadable { return ([], [unreadable]) }
         var out: [NetInterface] = []
         for (n, raw) in lines {
             let w = raw.split(separator: " ").map(String.init)
@@ -33,9 +32,8 @@ public enum IpAddrParser {
 ///     10.2.0.0/24 via 192.0.2.2 dev vw src 10.1.0.1 mtu 1400
 public enum IpRouteParser {
     public static func parse(_ document: RawDocument) -> ([Route], [InputDiagnostic]) {
-        guard let lines = try? LineSource(document).allLines() else {
-            return ([], [InputDiagnostic(file: document.name, line: nil, message: "cannot read")])
-        }
+        let (lines, unreadable) = LineSource.lines(of: document)
+        if let unreadable { return ([], [unreadable]) }
         var out: [Route] = []
         for (n, raw) in lines where !raw.hasPrefix(" ") && !raw.isEmpty && !raw.hasPrefix("#") {
             let w = raw.split(separator: " ").map(String.init)
@@ -56,9 +54,8 @@ public enum IpRouteParser {
 ///     2 packets transmitted, 0 received, +2 errors, 100% packet loss, time 1012ms
 public enum PingParser {
     public static func parse(_ document: RawDocument) -> ([PingProbe], [InputDiagnostic]) {
-        guard let lines = try? LineSource(document).allLines() else {
-            return ([], [InputDiagnostic(file: document.name, line: nil, message: "cannot read")])
-        }
+        let (lines, unreadable) = LineSource.lines(of: document)
+        if let unreadable { return ([], [unreadable]) }
         var out: [PingProbe] = []
         var df = false
         var current: PingProbe?

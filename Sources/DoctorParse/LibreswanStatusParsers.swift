@@ -9,9 +9,8 @@ import Foundation
 /// An empty output means no Child SA is established.
 public enum TrafficStatusParser {
     public static func parse(_ document: RawDocument) -> ([TrafficStatusEntry], [InputDiagnostic]) {
-        guard let lines = try? LineSource(document).allLines() else {
-            return ([], [InputDiagnostic(file: document.name, line: nil, message: "cannot read")])
-        }
+        let (lines, unreadable) = LineSource.lines(of: document)
+        if let unreadable { return ([], [unreadable]) }
         var out: [TrafficStatusEntry] = []
         for (n, raw) in lines {
             let msg = LogPrefix.strip(Substring(raw))
@@ -38,9 +37,8 @@ public enum TrafficStatusParser {
 ///     #3: "private#192.1.2.23/32"[2] ...192.1.2.23:500 established Child SA; REKEY in XXs; ...            (5.4)
 public enum StatusParser {
     public static func parse(_ document: RawDocument) -> (states: [StatusState], connections: [String], diagnostics: [InputDiagnostic]) {
-        guard let lines = try? LineSource(document).allLines() else {
-            return ([], [], [InputDiagnostic(file: document.name, line: nil, message: "cannot read")])
-        }
+        let (lines, unreadable) = LineSource.lines(of: document)
+        if let unreadable { return ([], [], [unreadable]) }
         var states: [StatusState] = []
         var conns: [String] = []
         for (n, raw) in lines {

@@ -59,6 +59,15 @@ public struct LineSource {
         return out
     }
 
+    /// All lines of a document, or the diagnostic that says why it could not be read.
+    public static func lines(of document: RawDocument) -> ([(Int, String)], InputDiagnostic?) {
+        do {
+            return (try LineSource(document).allLines(), nil)
+        } catch {
+            return ([], InputDiagnostic(file: document.name, line: nil, message: "\(error)"))
+        }
+    }
+
     static func chomp(_ s: Substring) -> Substring {
         var s = s
         // "\r\n" is a single Character in Swift, so test unicode scalars.

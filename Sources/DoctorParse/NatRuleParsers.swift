@@ -12,9 +12,8 @@ import Foundation
 ///     }
 public enum NftRulesetParser {
     public static func parse(_ document: RawDocument) -> ([NatRule], [InputDiagnostic]) {
-        guard let lines = try? LineSource(document).allLines() else {
-            return ([], [InputDiagnostic(file: document.name, line: nil, message: "cannot read")])
-        }
+        let (lines, unreadable) = LineSource.lines(of: document)
+        if let unreadable { return ([], [unreadable]) }
         var rules: [NatRule] = []
         var family: String?, table: String?, chain: String?
         var chainIsNatPostrouting = false
@@ -111,9 +110,8 @@ public enum NftRulesetParser {
 /// Parses `nft -j list ruleset` (JSON) for nat postrouting rules.
 public enum NftJSONParser {
     public static func parse(_ document: RawDocument) -> ([NatRule], [InputDiagnostic]) {
-        guard let lines = try? LineSource(document).allLines() else {
-            return ([], [InputDiagnostic(file: document.name, line: nil, message: "cannot read")])
-        }
+        let (lines, unreadable) = LineSource.lines(of: document)
+        if let unreadable { return ([], [unreadable]) }
         let text = lines.map(\.1).joined(separator: "\n")
         guard let obj = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
             let items = obj["nftables"] as? [[String: Any]]
@@ -186,9 +184,8 @@ public enum NftJSONParser {
 ///     COMMIT
 public enum IptablesSaveParser {
     public static func parse(_ document: RawDocument) -> ([NatRule], [InputDiagnostic]) {
-        guard let lines = try? LineSource(document).allLines() else {
-            return ([], [InputDiagnostic(file: document.name, line: nil, message: "cannot read")])
-        }
+        let (lines, unreadable) = LineSource.lines(of: document)
+        if let unreadable { return ([], [unreadable]) }
         var out: [NatRule] = []
         var table = ""
         var pos = 0

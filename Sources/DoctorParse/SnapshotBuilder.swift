@@ -9,6 +9,9 @@ public enum SnapshotBuilder {
         snap.isLive = inputs.isLive
         snap.skipped = inputs.skipped
         snap.diagnostics = inputs.diagnostics
+        for s in inputs.skipped where s.reason.contains("Pluto is not running") {
+            snap.plutoNotRunning = SourceLine(file: s.input, line: 1, text: s.reason)
+        }
         var typed: [RawDocument] = []
         for doc in inputs.documents {
             let (docs, diags) = InputRecognizer.resolve(doc)
@@ -58,8 +61,10 @@ public enum SnapshotBuilder {
             case .ipsecUp, .plutoLog:
                 readLog(doc, classifier: &classifier, into: &snap)
             case .trafficStatus:
+                if let line = Self.plutoNotRunning(doc) { snap.plutoNotRunning = line; continue }
                 snap.trafficStatus = (snap.trafficStatus ?? []) + TrafficStatusParser.parse(doc).0
             case .status:
+                if let line = Self.plutoNotRunning(doc) { snap.plutoNotRunning = line; continue }
                 let r = StatusParser.parse(doc)
                 snap.statusStates = (snap.statusStates ?? []) + r.states
                 snap.statusConnections = (snap.statusConnections ?? []) + r.connections
@@ -98,6 +103,12 @@ public enum SnapshotBuilder {
             }
         }
         return snap
+    }
+
+    /// `whack: Pluto is not running (no "/run/pluto/pluto.ctl")` instead of a status output.
+    static func plutoNotRunning(_ doc: RawDocument) -> SourceLine? {
+        guard let lines = try? LineSource(doc).allLines() else { return nil }
+        return lines.prefix(5).first { $0.1.contains("Pluto is not running") }.map { SourceLine(file: doc.name, line: $0.0, text: $0.1) }
     }
 
     /// Streams a log through the classifier (constant memory).

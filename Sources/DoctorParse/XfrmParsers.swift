@@ -49,9 +49,8 @@ enum XfrmBlocks {
 /// Socket policies (`socket in`) are kept but marked; `Deleted`/`Updated` prefixes (monitor) are tolerated.
 public enum XfrmPolicyParser {
     public static func parse(_ document: RawDocument) -> ([XfrmPolicy], [InputDiagnostic]) {
-        guard let lines = try? LineSource(document).allLines() else {
-            return ([], [InputDiagnostic(file: document.name, line: nil, message: "cannot read")])
-        }
+        let (lines, unreadable) = LineSource.lines(of: document)
+        if let unreadable { return ([], [unreadable]) }
         return parse(lines: lines, file: document.name)
     }
 
@@ -125,9 +124,8 @@ public enum XfrmPolicyParser {
 ///     	  replay-window 0 replay 0 failed 0
 public enum XfrmStateParser {
     public static func parse(_ document: RawDocument) -> ([XfrmState], [InputDiagnostic]) {
-        guard let lines = try? LineSource(document).allLines() else {
-            return ([], [InputDiagnostic(file: document.name, line: nil, message: "cannot read")])
-        }
+        let (lines, unreadable) = LineSource.lines(of: document)
+        if let unreadable { return ([], [unreadable]) }
         return parse(lines: lines, file: document.name)
     }
 
@@ -196,9 +194,8 @@ public enum XfrmStateParser {
 /// Counters are read by name, never by position: the list grows with kernel versions.
 public enum XfrmStatParser {
     public static func parse(_ document: RawDocument) -> ([XfrmStatSample], [InputDiagnostic]) {
-        guard let lines = try? LineSource(document).allLines() else {
-            return ([], [InputDiagnostic(file: document.name, line: nil, message: "cannot read")])
-        }
+        let (lines, unreadable) = LineSource.lines(of: document)
+        if let unreadable { return ([], [unreadable]) }
         return parse(lines: lines, file: document.name)
     }
 
@@ -240,9 +237,8 @@ public enum XfrmStatParser {
 ///     	proto esp spi 0x9ce4e77 reqid 16389 mode tunnel
 public enum XfrmMonitorParser {
     public static func parse(_ document: RawDocument) -> ([XfrmMonitorEvent], [InputDiagnostic]) {
-        guard let lines = try? LineSource(document).allLines() else {
-            return ([], [InputDiagnostic(file: document.name, line: nil, message: "cannot read")])
-        }
+        let (lines, unreadable) = LineSource.lines(of: document)
+        if let unreadable { return ([], [unreadable]) }
         var out: [XfrmMonitorEvent] = []
         for block in XfrmBlocks.blocks(lines) {
             guard let (n0, head) = block.first else { continue }

@@ -2,7 +2,7 @@
 /// the catalog test then runs its examples.
 public enum RuleCatalog {
     public static let all: [any Rule.Type] = [
-        PeerIKENotRunning.self, PeerUnreachable.self, IKEVersionMismatch.self, IKEProposalMismatch.self,
+        PlutoNotRunning.self, PeerIKENotRunning.self, PeerUnreachable.self, IKEVersionMismatch.self, IKEProposalMismatch.self,
         IDMismatch.self, PSKMismatch.self, AuthFailed.self, ESPProposalMismatch.self, TSMismatch.self,
         KernelSAInstallFailed.self, MissingPolicy.self, MissingSA.self, NATBeforeIPsec.self,
         MultiSubnetTmplMismatch.self, MTUBlackhole.self, DPDTimeout.self, XfrmCounter.self, TunnelDown.self,

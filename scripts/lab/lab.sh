@@ -53,6 +53,7 @@ netns_up() {
 }
 
 netns_down() {
+    [ -n "${MONITOR_PID:-}" ] && kill "$MONITOR_PID" 2>/dev/null || true
     for side in west east; do pluto_stop "$side" || true; done
     ip netns del "$W" 2>/dev/null || true
     ip netns del "$E" 2>/dev/null || true
@@ -106,6 +107,13 @@ initiate() { # CONN [SECONDS]
       echo "# exit status $rc"; } > "$RUN/west/ipsec-up.txt"
 }
 
+# East stops answering: a firewall drops IKE, NAT-T and ESP (UML: iptables-legacy).
+east_goes_silent() {
+    ip netns exec "$E" iptables-legacy -A INPUT -p udp --dport 500 -j DROP
+    ip netns exec "$E" iptables-legacy -A INPUT -p udp --dport 4500 -j DROP
+    ip netns exec "$E" iptables-legacy -A INPUT -p esp -j DROP
+}
+
 # The user's own path-MTU test through the tunnel (DF set), as ping prints it.
 ping_test() { # NS SRC DST SIZE...
     local ns=$1 src=$2 dst=$3; shift 3
@@ -127,10 +135,9 @@ capture_side() {
     mkdir -p "$out"
     cp "$d/ipsec.conf" "$d/ipsec.secrets" "$out/"
     [ -f "$d/ipsec-up.txt" ] && cp "$d/ipsec-up.txt" "$out/"
-    if [ -S "$d/run/pluto.ctl" ]; then
-        whack "$side" --trafficstatus > "$out/ipsec-trafficstatus.txt" 2>&1 || true
-        whack "$side" --status > "$out/ipsec-status.txt" 2>&1 || true
-    fi
+    # Asked even when pluto is not running: whack then says so, and that is evidence too.
+    whack "$side" --trafficstatus > "$out/ipsec-trafficstatus.txt" 2>&1 || true
+    whack "$side" --status > "$out/ipsec-status.txt" 2>&1 || true
     ip netns exec "$ns" ip -s xfrm policy > "$out/ip-xfrm-policy.txt" 2>&1 || true
     ip netns exec "$ns" ip -s xfrm state > "$out/ip-xfrm-state.txt" 2>&1 || true
     ip netns exec "$ns" ip addr > "$out/ip-addr.txt" 2>&1 || true
@@ -138,11 +145,13 @@ capture_side() {
     ip netns exec "$ns" ip -d link > "$out/ip-link.txt" 2>&1 || true
     if [ "$KERNEL" = host ]; then
         ip netns exec "$ns" nft list ruleset > "$out/nft-ruleset.txt" 2>&1 || true
+        if [ -s "$out/nft-ruleset.txt" ]; then ip netns exec "$ns" nft -j list ruleset > "$out/nft-ruleset.json" 2>&1 || true; fi
     else
         ip netns exec "$ns" iptables-legacy-save > "$out/iptables-save.txt" 2>&1 || true
     fi
     [ -f "$d/pluto.log" ] && cp "$d/pluto.log" "$out/pluto.log"
     [ -f "$d/ping.txt" ] && cp "$d/ping.txt" "$out/ping.txt"
+    [ -f "$d/ip-xfrm-monitor.txt" ] && cp "$d/ip-xfrm-monitor.txt" "$out/ip-xfrm-monitor.txt"
     cat > "$out/meta.json" <<EOF
 {"scenario": "$SCENARIO", "side": "$side", "libreswan": "$(ipsec --version 2>/dev/null | head -1)", "kernel": "$(uname -r)", "captured": "$(date -u +%Y-%m-%dT%H:%M:%SZ)", "capturedBy": "scripts/lab/lab.sh"}
 EOF
@@ -240,11 +249,17 @@ run_one() {
     trap netns_down EXIT
     netns_up
     write_config west; write_config east
+    # `ip xfrm monitor` on west from the start: which SPI/reqid each SA got (the field report's trail).
+    if [ "${MONITOR:-no}" = yes ]; then
+        ip netns exec "$W" ip xfrm monitor > "$RUN/west/ip-xfrm-monitor.txt" 2>&1 &
+        MONITOR_PID=$!
+    fi
     pluto_start west
     [ "$EAST_PLUTO" = yes ] && pluto_start east
     before_up
     initiate "$CONN" "$UP_SECONDS"
     after_up
+    [ -n "${MONITOR_PID:-}" ] && { kill "$MONITOR_PID" 2>/dev/null || true; MONITOR_PID=""; }
     capture_both
     write_expect "$SCENARIO" "$OUT"
     log "captured into $OUT"

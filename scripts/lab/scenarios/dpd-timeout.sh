@@ -4,9 +4,7 @@ WEST_EXTRA="    retransmit-interval=10000\n    dpddelay=2\n    dpdtimeout=8\n   
 EAST_EXTRA="    retransmit-interval=10000"
 after_up() {
     sleep 1
-    ip netns exec "$E" iptables-legacy -A INPUT -p udp --dport 500 -j DROP
-    ip netns exec "$E" iptables-legacy -A INPUT -p udp --dport 4500 -j DROP
-    ip netns exec "$E" iptables-legacy -A INPUT -p esp -j DROP
+    east_goes_silent
     sleep 30
 }
 EXPECT_WEST="dpd-timeout|ESTABLISHED_IKE_SA"

@@ -1,6 +1,7 @@
 # The field report: leftsubnets= makes one Child SA (reqid) per subnet pair; replies for 10.1.1.0/24
 # come back on the Child SA of 10.1.0.0/24, so west's inbound template check (XfrmInTmplMismatch) drops them.
 KERNEL=uml
+MONITOR=yes
 WEST_EXTRA="    retransmit-interval=10000"
 EAST_EXTRA="    retransmit-interval=10000"
 west_conn() { conn_body west | sed 's|leftsubnet=10.1.0.0/24|leftsubnets={10.1.0.0/24,10.1.1.0/24}|'; }

@@ -1,0 +1,12 @@
+# IKEv1 with DPD: the tunnel is up, then east stops answering; west's DPD declares it dead.
+KERNEL=uml
+IKE_VERSION=ikev1
+WEST_EXTRA="    retransmit-interval=10000\n    dpddelay=2\n    dpdtimeout=8\n    dpdaction=restart"
+EAST_EXTRA="    retransmit-interval=10000"
+after_up() {
+    sleep 1
+    east_goes_silent
+    sleep 20
+}
+EXPECT_WEST="dpd-timeout|DPD"
+EXPECT_PEER="dpd-timeout|DPD"

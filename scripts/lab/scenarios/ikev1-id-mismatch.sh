@@ -1,0 +1,5 @@
+# IKEv1 Main Mode: west identifies as @west but east expects @west-gw.
+IKE_VERSION=ikev1
+UP_SECONDS=20
+east_conn() { conn_body east | sed 's/rightid=@west/rightid=@west-gw/'; }
+east_secrets() { echo "@east @west-gw : PSK \"$LAB_PSK\""; }
