@@ -25,6 +25,7 @@ public enum IKEEventKind: String, Sendable, Hashable, Codable, CaseIterable {
     case authMethodMismatch  // "peer attempted PSK authentication but we want"
     case noPSKFound  // "no PSK found for"
     case peerIDMismatch  // "Peer ID '...' mismatched"
+    case idRejectedReceived  // IKEv1 initiator: INVALID_ID_INFORMATION during Main/Aggressive Mode (phase 1 ID refused)
     case noSuitableConnection  // "no suitable connection found", "no connection has been authorized"
     case certificateError  // NSS: ERROR, X509: authentication failed
     // Child SA (phase 2)

@@ -47,6 +47,42 @@ public struct LineSource {
         }
     }
 
+    /// Like `forEach`, but hands out the raw bytes of each line (no trailing CR/LF) without building a
+    /// String: the log hot path looks at bytes first and makes a String only for the few lines that matter.
+    public func forEachBytes(_ body: (Int, UnsafeBufferPointer<UInt8>) throws -> Bool) throws {
+        func trimmed(_ p: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+            var n = p.count
+            while n > 0, p[n - 1] == 10 || p[n - 1] == 13 { n -= 1 }
+            return UnsafeBufferPointer(rebasing: p[0..<n])
+        }
+        switch document.content {
+        case .text:
+            try forEach { n, line in
+                var copy = String(line)
+                return try copy.withUTF8 { try body(n, trimmed($0)) }
+            }
+        case .file(let path):
+            guard let fp = fopen(path, "r") else {
+                throw ParseError.cannotOpen(path: path, reason: String(cString: strerror(errno)))
+            }
+            defer { fclose(fp) }
+            var buffer: UnsafeMutablePointer<CChar>? = nil
+            var capacity = 0
+            defer { free(buffer) }
+            var n = 0
+            while true {
+                let len = getline(&buffer, &capacity, fp)
+                if len < 0 { break }
+                n += 1
+                guard let buffer else { break }
+                let keepGoing = try buffer.withMemoryRebound(to: UInt8.self, capacity: len) {
+                    try body(n, trimmed(UnsafeBufferPointer(start: $0, count: len)))
+                }
+                if !keepGoing { return }
+            }
+        }
+    }
+
     /// All lines (for the small, structured inputs; logs use `forEach`).
     public func allLines() throws -> [(Int, String)] {
         var out: [(Int, String)] = []

@@ -156,9 +156,25 @@ public enum NftJSONParser {
                 backend: "nft", chain: r["chain"] as? String ?? "?", position: pos, saddr: saddr, daddr: daddr,
                 saddrNegated: sneg, daddrNegated: dneg, outInterface: oif, matchesIPsecPolicy: ipsec,
                 excludesIPsecPolicy: false, action: action, family: r["family"] as? String, table: r["table"] as? String,
-                source: SourceLine(file: document.name, line: line, text: "rule handle \(r["handle"] ?? "?") in \(key)")))
+                source: SourceLine(file: document.name, line: line, text: "(nft JSON: rule handle \(r["handle"] ?? "?") in chain \(key): \(Self.describe(exprs)))")))
         }
         return (out, [])
+    }
+
+    /// A short nft-like rendering of a rule's expressions, for evidence.
+    static func describe(_ exprs: [[String: Any]]) -> String {
+        exprs.map { e in
+            if let m = e["match"] as? [String: Any] {
+                let left = (m["left"] as? [String: Any]).map { l -> String in
+                    if let p = l["payload"] as? [String: Any] { return "\(p["protocol"] ?? "") \(p["field"] ?? "")" }
+                    if let meta = l["meta"] as? [String: Any] { return "\(meta["key"] ?? "")" }
+                    return l.keys.sorted().joined(separator: " ")
+                } ?? "?"
+                let right = prefix(m["right"])?.description ?? (m["right"] as? String).map { "\"\($0)\"" } ?? "..."
+                return (m["op"] as? String ?? "==") == "==" ? "\(left) \(right)" : "\(left) \(m["op"] ?? "") \(right)"
+            }
+            return e.keys.sorted().joined(separator: " ")
+        }.joined(separator: " ")
     }
 
     static func prefix(_ right: Any?) -> IPPrefix? {

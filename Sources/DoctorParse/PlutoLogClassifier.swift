@@ -1,5 +1,8 @@
 import DoctorModel
 import Foundation
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Classifies pluto's messages (log file, journal, `ipsec up` output) into
 /// `IKEEvent`s by stable tokens, across Libreswan 3.x, 4.x and 5.x.
@@ -17,8 +20,60 @@ import Foundation
 /// notify means "phase 1" before that and "Quick Mode" after.
 public struct PlutoLogClassifier {
     var isakmpEstablished: Set<String> = []
+    /// Reused buffer for the lower-cased bytes of the current line.
+    var scratch: [UInt8] = []
 
     public init() {}
+
+    /// Every token rule in `kind(of:)` contains at least one of these (lower case). A line with none of
+    /// them cannot be classified, so it is skipped without building a String: most of a pluto log
+    /// (algorithm tables, debug lines) never leaves the byte level.
+    static let anchors: [[UInt8]] = [
+        "network error", "ikev1", "netlink", "xfrm_msg", "proposal", "auth", "timeout", "retransmission", "dpd",
+        "liveness", "invalid_", "hash", "preshared", "peer", "psk", "private key", "cert", "x509", "nss",
+        "informational", "cannot respond", "no suitable", "oakley", "traffic selectors", "ts_unacceptable",
+        "established", "initiating", "fatal",
+    ].map { Array($0.utf8) }
+
+    /// True when the line contains one of the anchors (ASCII case-insensitive).
+    public mutating func mightMatch(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        contains(bytes, anyOf: Self.anchors)
+    }
+
+    /// Substring search: memchr(3) for the first byte, memcmp(3) for the rest.
+    static func find(_ hay: UnsafeRawBufferPointer, _ needle: UnsafeRawBufferPointer) -> Bool {
+        let n = needle.count
+        guard n > 0, hay.count >= n, let h = hay.baseAddress, let nd = needle.baseAddress else { return false }
+        let first = Int32(nd.load(as: UInt8.self))
+        var start = h
+        let end = h + (hay.count - n + 1)
+        while start < end {
+            guard let p = memchr(start, first, end - start) else { return false }
+            if memcmp(p, nd, n) == 0 { return true }
+            start = UnsafeRawPointer(p) + 1
+        }
+        return false
+    }
+
+    /// ASCII case-insensitive search of several needles.
+    mutating func contains(_ bytes: UnsafeBufferPointer<UInt8>, anyOf needles: [[UInt8]]) -> Bool {
+        guard bytes.count > 0 else { return false }
+        scratch.removeAll(keepingCapacity: true)
+        scratch.reserveCapacity(bytes.count)
+        for b in bytes { scratch.append(b >= 65 && b <= 90 ? b | 0x20 : b) }
+        return scratch.withUnsafeBytes { hay in
+            for needle in needles {
+                if needle.withUnsafeBytes({ Self.find(hay, $0) }) { return true }
+            }
+            return false
+        }
+    }
+
+    /// Byte-level entry point for the log hot path.
+    public mutating func classify(bytes: UnsafeBufferPointer<UInt8>, file: String, line: Int) -> IKEEvent? {
+        guard mightMatch(bytes) else { return nil }
+        return classify(Substring(String(decoding: bytes, as: UTF8.self)), file: file, line: line)
+    }
 
     public mutating func classify(_ raw: Substring, file: String, line: Int) -> IKEEvent? {
         let msg = LogPrefix.strip(raw)
@@ -60,7 +115,8 @@ public struct PlutoLogClassifier {
             let phase2 = secured || (!unsecured && conn.map { isakmpEstablished.contains($0) } == true)
             switch notify {
             case "NO_PROPOSAL_CHOSEN": finalKind = phase2 ? .childNoProposalReceived : .ikeNoProposalReceived
-            case "INVALID_ID_INFORMATION": finalKind = .invalidIDReceived
+            // Before the ISAKMP SA: the peer refused our identity. After: our Quick Mode selectors.
+            case "INVALID_ID_INFORMATION": finalKind = phase2 ? .invalidIDReceived : .idRejectedReceived
             case "INVALID_HASH_INFORMATION": finalKind = .ikev1HashMismatch
             case "AUTHENTICATION_FAILED": finalKind = .authFailedReceived
             default: return nil

@@ -85,6 +85,8 @@ public enum SnapshotBuilder {
             case .nftRuleset:
                 snap.natRules = (snap.natRules ?? []) + NftRulesetParser.parse(doc).0
             case .nftJSON:
+                // The text ruleset, when present, gives the same rules with real line numbers.
+                if typed.contains(where: { $0.kind == .nftRuleset }) { continue }
                 let (r, d) = NftJSONParser.parse(doc)
                 snap.natRules = (snap.natRules ?? []) + r
                 snap.diagnostics += d
@@ -111,16 +113,21 @@ public enum SnapshotBuilder {
         return lines.prefix(5).first { $0.1.contains("Pluto is not running") }.map { SourceLine(file: doc.name, line: $0.0, text: $0.1) }
     }
 
-    /// Streams a log through the classifier (constant memory).
+    /// Streams a log through the classifier (constant memory, one pass).
     static func readLog(_ doc: RawDocument, classifier: inout PlutoLogClassifier, into snap: inout EndpointSnapshot) {
         var events = snap.events
         var count = 0
+        var version = snap.libreswanVersion
+        let versionNeedle = [Array("libreswan version ".utf8)]
         do {
-            try LineSource(doc).forEach { n, line in
+            try LineSource(doc).forEachBytes { n, bytes in
                 count += 1
-                if let e = classifier.classify(line, file: doc.name, line: n) { events.append(e) }
-                if snap.libreswanVersion == nil, let r = line.range(of: "Libreswan Version ") {
-                    snap.libreswanVersion = "Libreswan " + line[r.upperBound...].prefix(while: { $0 != " " })
+                if let e = classifier.classify(bytes: bytes, file: doc.name, line: n) { events.append(e) }
+                if version == nil, classifier.contains(bytes, anyOf: versionNeedle) {
+                    let line = String(decoding: bytes, as: UTF8.self)
+                    if let r = line.range(of: "Libreswan Version ") {
+                        version = "Libreswan " + line[r.upperBound...].prefix(while: { $0 != " " })
+                    }
                 }
                 return true
             }
@@ -129,6 +136,7 @@ public enum SnapshotBuilder {
         }
         events.linesRead += count
         snap.events = events
+        snap.libreswanVersion = version
         snap.logFiles.append(doc.name)
     }
 }

@@ -86,6 +86,21 @@ struct KernelParsingTests {
         #expect(nft.first?.source.line == 4)
     }
 
+    @Test("nft -j list ruleset (real capture) gives the same NAT rule as the text form")
+    func nftJSON() throws {
+        let (json, diags) = NftJSONParser.parse(Repo.doc(Repo.example("nat-before-ipsec-nft", "west", "nft-ruleset.json")))
+        #expect(diags.isEmpty)
+        let (text, _) = NftRulesetParser.parse(Repo.doc(Repo.example("nat-before-ipsec-nft", "west", "nft-ruleset.txt")))
+        let j = try #require(json.first)
+        let t = try #require(text.first)
+        #expect(j.action == .masquerade && t.action == .masquerade)
+        #expect(j.outInterface == "vw" && t.outInterface == "vw")
+        #expect(j.family == t.family && j.table == t.table && j.chain == t.chain)
+        #expect(j.source.text == "(nft JSON: rule handle 2 in chain ip/nat/postrouting: oifname \"vw\" masquerade)")
+        let (bad, badDiags) = NftJSONParser.parse(RawDocument(name: "x.json", content: .text("{not json"), kind: .nftJSON))
+        #expect(bad.isEmpty && badDiags.first?.line == 1)
+    }
+
     @Test("ip addr interfaces with MTU, ip route, DF pings")
     func ipAndPing() throws {
         let (ifs, _) = IpAddrParser.parse(Repo.doc(Repo.example("healthy", "west", "ip-addr.txt")))

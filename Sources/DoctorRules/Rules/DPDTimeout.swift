@@ -6,6 +6,7 @@ struct DPDTimeout: Rule {
     static let summary = "The peer was declared dead: DPD/liveness probes went unanswered on an established IKE SA."
     static let examples: [RuleExample] = [
         .triggering("dpd-timeout", cites: "ESTABLISHED_IKE_SA"),
+        .triggering("ikev1-dpd-timeout", cites: "DPD action - restarting"),
         .nonTriggering("healthy"),
         .nonTriggering("peer-unreachable"),
     ]

@@ -7,12 +7,16 @@ struct IDMismatch: Rule {
     static let examples: [RuleExample] = [
         .triggering("ikev2-id-mismatch", withPeer: true, cites: "Peer ID '@west' mismatched"),
         .triggering("ikev2-id-mismatch", "east", cites: "mismatched on first found connection"),
+        .triggering("ikev1-id-mismatch", cites: "INVALID_ID_INFORMATION"),
+        .triggering("ikev1-id-mismatch", "east", cites: "Peer ID '@west' mismatched"),
+        .nonTriggering("ikev1-ts-mismatch", withPeer: true),
         .nonTriggering("ikev2-psk-mismatch", withPeer: true),
     ]
 
     func evaluate(_ ctx: DiagnosisContext) -> [Finding] {
         ctx.connectionNames.compactMap { name in
             let mismatch = ctx.anyEvents(.peerIDMismatch, name)
+            let refused = ctx.localEvents(.idRejectedReceived, name)
             let mine = ctx.config(name)
             let theirs = ctx.peerConfig(name)
             let myID = mine?.local("id")?.value ?? mine?.local("")?.value
@@ -20,9 +24,10 @@ struct IDMismatch: Rule {
             let theirID = theirs?.local("id")?.value ?? theirs?.local("")?.value
             let iExpect = mine?.remote("id")?.value ?? mine?.remote("")?.value
             let configMismatch = theirs != nil && mine != nil && (myID != theyExpect || theirID != iExpect)
-            guard !mismatch.isEmpty || configMismatch else { return nil }
+            guard !mismatch.isEmpty || !refused.isEmpty || configMismatch else { return nil }
             if ctx.isUp(name) == true { return nil }
-            var evidence = DiagnosisContext.sample(ctx.localEvents(.authFailedReceived, name), 1) + DiagnosisContext.sample(mismatch)
+            var evidence = DiagnosisContext.sample(ctx.localEvents(.authFailedReceived, name), 1) + DiagnosisContext.sample(refused, 1)
+                + DiagnosisContext.sample(mismatch)
             for (c, k) in [(mine, "id"), (theirs, "id")] {
                 guard let c else { continue }
                 if let v = c.local(k) { evidence.append(v.source) }
@@ -46,8 +51,9 @@ struct IDMismatch: Rule {
                 title: "The peer does not accept this end's ID \(presented)",
                 explanation: """
                     This end presents ID \(presented); the peer's connection expects \(theyExpect ?? "a different ID"). \
-                    The responder found no connection for that ID and answered AUTHENTICATION_FAILED, which the \
-                    initiator cannot tell apart from a PSK mismatch.
+                    The responder found no connection for that ID and refused it (IKEv2: AUTHENTICATION_FAILED, \
+                    which the initiator cannot tell apart from a PSK mismatch; IKEv1 Main Mode: \
+                    INVALID_ID_INFORMATION, then silence until the initiator times out in MAIN_I3).
                     """,
                 evidence: evidence,
                 remedy: Remedy(summary: "Make each end's rightid equal the other end's leftid.", steps: steps),

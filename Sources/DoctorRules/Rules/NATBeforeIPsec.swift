@@ -6,6 +6,7 @@ struct NATBeforeIPsec: Rule {
     static let summary = "A masquerade/SNAT rule in nat POSTROUTING rewrites subnet-to-subnet traffic, with no exemption ahead of it."
     static let examples: [RuleExample] = [
         .triggering("nat-before-ipsec", cites: "MASQUERADE"),
+        .triggering("nat-before-ipsec-nft", cites: "masquerade"),
         .nonTriggering("healthy"),
         .nonTriggering("ikev2-psk-mismatch"),
     ]

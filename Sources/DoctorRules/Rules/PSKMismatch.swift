@@ -11,6 +11,7 @@ struct PSKMismatch: Rule {
         .triggering("ikev1-psk-mismatch", cites: "STATE_MAIN_I3"),
         .triggering("ikev1-psk-mismatch", "east", cites: "mismatch of preshared secrets"),
         .nonTriggering("ikev2-id-mismatch", withPeer: true),
+        .nonTriggering("ikev1-id-mismatch"),
         .nonTriggering("ikev2-authby-mismatch", withPeer: true),
         .nonTriggering("healthy", withPeer: true),
     ]
@@ -23,7 +24,7 @@ struct PSKMismatch: Rule {
             let rejected = ctx.localEvents(.authFailedReceived, name)
             let authTimeouts = ctx.localEvents(.authTimeout, name).filter { ($0.state ?? "").contains("MAIN_I3") || ($0.state ?? "").contains("AGGR") || mine?.ikeVersion == .v1Only }
             // Other causes the peer's log names take precedence.
-            let otherCause = !ctx.anyEvents(.peerIDMismatch, name).isEmpty || !ctx.anyEvents(.authMethodMismatch, name).isEmpty
+            let otherCause = !ctx.anyEvents(.peerIDMismatch, name).isEmpty || !ctx.localEvents(.idRejectedReceived, name).isEmpty || !ctx.anyEvents(.authMethodMismatch, name).isEmpty
                 || !ctx.anyEvents(.certificateError, name).isEmpty || !ctx.anyEvents(.noPSKFound, name).isEmpty
             if otherCause && hash.isEmpty { return nil }
             let psk = mine?.usesPSK ?? theirs?.usesPSK ?? true

@@ -9,6 +9,7 @@ struct PeerIKENotRunning: Rule {
     static let summary = "The peer answers UDP 500/4500 with ICMP port unreachable: its IKE daemon is not running (or a REJECT rule)."
     static let examples: [RuleExample] = [
         .triggering("peer-ike-not-running", cites: "Connection refused [errno 111"),
+        .triggering("ikev1-peer-ike-not-running", cites: "Connection refused [errno 111"),
         .nonTriggering("peer-unreachable"),
         .nonTriggering("ikev2-psk-mismatch"),
     ]

@@ -6,6 +6,7 @@ struct PlutoNotRunning: Rule {
     static let summary = "Libreswan's IKE daemon (pluto) is not running on this host: no tunnel can come up or answer."
     static let examples: [RuleExample] = [
         .triggering("peer-ike-not-running", "east", cites: "Pluto is not running"),
+        .triggering("ikev1-peer-ike-not-running", "east", cites: "Pluto is not running"),
         .nonTriggering("peer-ike-not-running"),
         .nonTriggering("healthy"),
     ]

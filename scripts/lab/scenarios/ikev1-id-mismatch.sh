@@ -3,3 +3,6 @@ IKE_VERSION=ikev1
 UP_SECONDS=20
 east_conn() { conn_body east | sed 's/rightid=@west/rightid=@west-gw/'; }
 east_secrets() { echo "@east @west-gw : PSK \"$LAB_PSK\""; }
+EXPECT_WEST="id-mismatch|INVALID_ID_INFORMATION"
+EXPECT_PEER="id-mismatch|Peer ID '@west' mismatched"
+EXPECT_EAST="id-mismatch|mismatched on first found connection"
