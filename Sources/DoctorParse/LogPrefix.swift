@@ -18,17 +18,17 @@ public enum LogPrefix {
 
     /// `Nov 23 11:01:12.862865: ` or `Nov 22 12:34:05 ` or ISO-8601.
     static func stripTimestamp(_ s: Substring) -> Substring {
-        if s.count > 15, months.contains(s.prefix(3)), s.dropFirst(3).first == " " {
+        if s.utf8.count > 15, months.contains(s.prefix(3)), s.dropFirst(3).first == " " {
             var rest = s.dropFirst(4).drop(while: { $0 == " " })
             rest = rest.drop(while: { $0.isNumber })  // day
             rest = rest.drop(while: { $0 == " " })
             let time = rest.prefix(while: { $0.isNumber || $0 == ":" || $0 == "." })
-            guard time.count >= 8 else { return s }
+            guard time.utf8.count >= 8 else { return s }
             rest = rest[time.endIndex...]
             if rest.first == ":" { rest = rest.dropFirst() }
             return rest.drop(while: { $0 == " " })
         }
-        if s.count > 20, s.first?.isNumber == true, s.dropFirst(4).first == "-", s.dropFirst(10).first == "T" {
+        if s.utf8.count > 20, s.first?.isNumber == true, s.dropFirst(4).first == "-", s.dropFirst(10).first == "T" {
             guard let sp = s.firstIndex(of: " ") else { return s }
             return s[s.index(after: sp)...]
         }
@@ -48,12 +48,11 @@ public enum LogPrefix {
 
     /// `000 ` .. `299 `, `1v1 `, `1v2 `.
     static func stripWhackCode(_ s: Substring) -> Substring {
-        guard s.count >= 4 else { return s }
-        let head = s.prefix(4)
-        let chars = Array(head)
-        guard chars[3] == " " else { return s }
-        let digits = chars[0].isNumber && chars[1].isNumber && chars[2].isNumber
-        let newState = chars[0].isNumber && chars[1] == "v" && chars[2].isNumber
+        let u = Array(s.utf8.prefix(4))
+        guard u.count == 4, u[3] == 32 else { return s }
+        func digit(_ b: UInt8) -> Bool { b >= 48 && b <= 57 }
+        let digits = digit(u[0]) && digit(u[1]) && digit(u[2])
+        let newState = digit(u[0]) && u[1] == UInt8(ascii: "v") && digit(u[2])
         return digits || newState ? s.dropFirst(4) : s
     }
 }

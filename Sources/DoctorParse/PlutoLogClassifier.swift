@@ -29,15 +29,50 @@ public struct PlutoLogClassifier {
     /// them cannot be classified, so it is skipped without building a String: most of a pluto log
     /// (algorithm tables, debug lines) never leaves the byte level.
     static let anchors: [[UInt8]] = [
-        "network error", "ikev1", "netlink", "xfrm_msg", "proposal", "auth", "timeout", "retransmission", "dpd",
-        "liveness", "invalid_", "hash", "preshared", "peer", "psk", "private key", "cert", "x509", "nss",
+        "network error", "ikev1 packet", "drop all", "netlink", "xfrm_msg", "no_proposal", "no proposal", "no local proposal",
+        "esp/ah proposals", "acceptable proposal", "authentication", "auth mismatch", "auth !=", "authorized", "timeout",
+        "retransmission", "dpd", "liveness", "invalid_", "hash", "preshared", "peer", "psk", "private key", "cert", "x509",
+        "nss: error",
         "informational", "cannot respond", "no suitable", "oakley", "traffic selectors", "ts_unacceptable",
         "established", "initiating", "fatal",
     ].map { Array($0.utf8) }
 
+    /// Anchors grouped by their first two (lower-case) bytes, and a 64 Ki table from bigram to group: the
+    /// prefilter makes one pass over the line with a table lookup per byte and compares anchors only where
+    /// one can start.
+    static let anchorGroups: [[[UInt8]]] = Array(Dictionary(grouping: anchors) { Int($0[0]) << 8 | Int($0[1]) }.values)
+    /// bigram -> 1 + index into anchorGroups (0: no anchor starts with it).
+    static let bigramTable: [UInt8] = {
+        var t = [UInt8](repeating: 0, count: 65536)
+        for (i, g) in anchorGroups.enumerated() { t[Int(g[0][0]) << 8 | Int(g[0][1])] = UInt8(i + 1) }
+        return t
+    }()
+
+    @inline(__always) static func lower(_ b: UInt8) -> UInt8 { b >= 65 && b <= 90 ? b | 0x20 : b }
+
     /// True when the line contains one of the anchors (ASCII case-insensitive).
     public mutating func mightMatch(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        contains(bytes, anyOf: Self.anchors)
+        let n = bytes.count
+        guard n >= 2 else { return false }
+        let groups = Self.anchorGroups
+        return Self.bigramTable.withUnsafeBufferPointer { table in
+            var prev = Self.lower(bytes[0])
+            var i = 1
+            while i < n {
+                let cur = Self.lower(bytes[i])
+                let g = table[Int(prev) << 8 | Int(cur)]
+                if g != 0 {
+                    for a in groups[Int(g) - 1] where i - 1 + a.count <= n {
+                        var j = 2
+                        while j < a.count && Self.lower(bytes[i - 1 + j]) == a[j] { j += 1 }
+                        if j == a.count { return true }
+                    }
+                }
+                prev = cur
+                i += 1
+            }
+            return false
+        }
     }
 
     /// Substring search: memchr(3) for the first byte, memcmp(3) for the rest.
@@ -78,15 +113,16 @@ public struct PlutoLogClassifier {
     public mutating func classify(_ raw: Substring, file: String, line: Int) -> IKEEvent? {
         let msg = LogPrefix.strip(raw)
         if msg.hasPrefix("|") || msg.isEmpty { return nil }  // debug lines
-        let lower = msg.lowercased()
-        guard let kind = kind(of: lower) else { return nil }
+        let lowerBytes = LowerBytes(msg)
+        guard let kind = kind(of: lowerBytes) else { return nil }
+        let lower = String(decoding: lowerBytes.bytes, as: UTF8.self)
         let (conn, serial) = Self.connectionAndSerial(msg)
         var details: [String: String] = [:]
         var finalKind = kind
-        let state = Self.stateName(msg)
+        let state = Self.stateName(msg, mayHaveInState: lowerBytes.has("in state "))
         // `packet from 192.0.2.1:500: ...` names no connection, only the peer.
-        if let r = msg.range(of: "packet from ") {
-            let addr = msg[r.upperBound...].prefix(while: { $0 != " " }).dropLast(while: { $0 == ":" })
+        if msg.hasPrefix("packet from ") {
+            let addr = msg.dropFirst("packet from ".count).prefix(while: { $0 != " " }).dropLast(while: { $0 == ":" })
             if let colon = addr.lastIndex(of: ":"), !addr.contains("::") || addr.hasSuffix("]") {
                 details["peerAddress"] = String(addr[..<colon])
             } else {
@@ -150,7 +186,7 @@ public struct PlutoLogClassifier {
         default:
             break
         }
-        if lower.contains("ikev1") || lower.contains("main mode") || lower.contains("quick mode") || state?.hasPrefix("STATE_MAIN") == true
+        if lowerBytes.has("ikev1") || lowerBytes.has("main mode") || lowerBytes.has("quick mode") || state?.hasPrefix("STATE_MAIN") == true
             || state?.hasPrefix("STATE_QUICK") == true || state?.hasPrefix("STATE_AGGR") == true
         {
             details["ikeVersion"] = details["ikeVersion"] ?? "IKEv1"
@@ -162,86 +198,86 @@ public struct PlutoLogClassifier {
     }
 
     /// Token rules, most specific first.
-    func kind(of m: String) -> IKEEventKind? {
-        if m.contains("asynchronous network error report") { return .icmpError }
-        if m.contains("ignoring ikev1 packet") || m.contains("drop all ikev1") { return .ikev1Dropped }
-        if m.contains("netlink response for add sa") || m.contains("netlink response for xfrm_msg_newsa")
-            || m.contains("netlink response for xfrm_msg_updsa")
-            || (m.contains("xfrm_msg_newpolicy") && m.contains("errno"))
+    func kind(of m: LowerBytes) -> IKEEventKind? {
+        if m.has("asynchronous network error report") { return .icmpError }
+        if m.has("ignoring ikev1 packet") || m.has("drop all ikev1") { return .ikev1Dropped }
+        if m.has("netlink response for add sa") || m.has("netlink response for xfrm_msg_newsa")
+            || m.has("netlink response for xfrm_msg_updsa")
+            || (m.has("xfrm_msg_newpolicy") && m.has("errno"))
         {
             return .kernelSAInstallFailed
         }
-        if m.contains("perhaps peer likes no proposal") { return .quickModeNoProposalTimeout }
-        if m.contains("possible authentication failure") { return .authTimeout }
-        if m.contains("timeout exceeded after") || m.contains("max number of retransmissions") {
-            if m.contains("established_ike_sa") || m.contains("main_i4") || m.contains("main_r3") || m.contains("established ike sa") {
+        if m.has("perhaps peer likes no proposal") { return .quickModeNoProposalTimeout }
+        if m.has("possible authentication failure") { return .authTimeout }
+        if m.has("timeout exceeded after") || m.has("max number of retransmissions") {
+            if m.has("established_ike_sa") || m.has("main_i4") || m.has("main_r3") || m.has("established ike sa") {
                 return .dpdAction
             }
             return .timeout
         }
-        if m.contains("retransmission; will wait") { return .retransmission }
-        if m.contains("dpd action") || m.contains("liveness action") || m.contains("dpd: no response") { return .dpdAction }
-        if m.contains("invalid_ke_payload") { return .invalidKE }
-        if m.contains("computed hash does not match") || m.contains("received auth != computed auth")
-            || m.contains("auth mismatch")
+        if m.has("retransmission; will wait") { return .retransmission }
+        if m.has("dpd action") || m.has("liveness action") || m.has("dpd: no response") { return .dpdAction }
+        if m.has("invalid_ke_payload") { return .invalidKE }
+        if m.has("computed hash does not match") || m.has("received auth != computed auth")
+            || m.has("auth mismatch")
         {
             return .pskHashMismatch
         }
-        if m.contains("hash payload does not match") || m.contains("mismatch of preshared secrets")
-            || (m.contains("invalid_hash_information") && !m.contains("ignoring"))
-            || (m.contains("hash(") && m.contains("does not match computed value"))
+        if m.has("hash payload does not match") || m.has("mismatch of preshared secrets")
+            || (m.has("invalid_hash_information") && !m.has("ignoring"))
+            || (m.has("hash(") && m.has("does not match computed value"))
         {
             return .ikev1HashMismatch
         }
-        if m.contains("peer attempted") && m.contains("but we want") { return .authMethodMismatch }
-        if m.contains("no psk found for") || m.contains("unable to locate my private key")
-            || m.contains("can't find the certificate or private key")
+        if m.has("peer attempted") && m.has("but we want") { return .authMethodMismatch }
+        if m.has("no psk found for") || m.has("unable to locate my private key")
+            || m.has("can't find the certificate or private key")
         {
             return .noPSKFound
         }
-        if m.contains("peer id '") && m.contains("mismatched") { return .peerIDMismatch }
-        if m.contains("x509: authentication failed") || m.contains("nss: error") || m.contains("certificate payload rejected")
-            || m.contains("x509: certificate rejected") || m.contains("cert payload bogus")
+        if m.has("peer id '") && m.has("mismatched") { return .peerIDMismatch }
+        if m.has("x509: authentication failed") || m.has("nss: error") || m.has("certificate payload rejected")
+            || m.has("x509: certificate rejected") || m.has("cert payload bogus")
         {
             return .certificateError
         }
-        if m.contains("authentication_failed") && !m.contains("responding to") && !m.contains("sending") { return .authFailedReceived }
-        if m.contains("ignoring informational payload") || m.contains("informational payload")
-            && (m.contains("ignoring unsecured") || m.contains("ignoring secured"))
+        if m.has("authentication_failed") && !m.has("responding to") && !m.has("sending") { return .authFailedReceived }
+        if m.has("ignoring informational payload") || m.has("informational payload")
+            && (m.has("ignoring unsecured") || m.has("ignoring secured"))
         {
             return .ikev1NotifyReceived
         }
-        if m.contains("cannot respond to ipsec sa request because no connection is known") { return .ikev1NoConnectionForQuickMode }
-        if m.contains("no suitable connection") || m.contains("no connection has been authorized") { return .noSuitableConnection }
-        if m.contains("no local proposal matches remote proposals") {
-            return m.contains(":ike:") ? .ikeNoProposalLocal : .childNoProposalLocal
+        if m.has("cannot respond to ipsec sa request because no connection is known") { return .ikev1NoConnectionForQuickMode }
+        if m.has("no suitable connection") || m.has("no connection has been authorized") { return .noSuitableConnection }
+        if m.has("no local proposal matches remote proposals") {
+            return m.has(":ike:") ? .ikeNoProposalLocal : .childNoProposalLocal
         }
-        if m.contains("no acceptable oakley transform") { return .ikeNoProposalLocal }
-        if m.contains("matching remote esp/ah proposals failed") || m.contains("no acceptable proposal in ipsec sa")
-            || (m.contains("create_child_sa request failed") && m.contains("no_proposal_chosen"))
+        if m.has("no acceptable oakley transform") { return .ikeNoProposalLocal }
+        if m.has("matching remote esp/ah proposals failed") || m.has("no acceptable proposal in ipsec sa")
+            || (m.has("create_child_sa request failed") && m.has("no_proposal_chosen"))
         {
             return .childNoProposalLocal
         }
-        if m.contains("no_proposal_chosen") {
-            if m.contains("responding to") || m.contains("sending") { return nil }
-            if m.contains("ike_sa_init") { return .ikeNoProposalReceived }
-            if m.contains("ike_auth") || m.contains("child sa") || m.contains("create_child_sa") { return .childNoProposalReceived }
+        if m.has("no_proposal_chosen") {
+            if m.has("responding to") || m.has("sending") { return nil }
+            if m.has("ike_sa_init") { return .ikeNoProposalReceived }
+            if m.has("ike_auth") || m.has("child sa") || m.has("create_child_sa") { return .childNoProposalReceived }
             return nil
         }
-        if m.contains("compatible traffic selectors") || m.contains("responding with ts_unacceptable") { return .tsNoMatchLocal }
-        if m.contains("ts_unacceptable") && !m.contains("responding to") { return .tsUnacceptableReceived }
-        if m.contains("established child sa") || m.contains("ipsec sa established") { return .childEstablished }
-        if m.contains("established ike sa") || m.contains("isakmp sa established") || m.contains("ike sa established {")
-            || m.contains("ike sa established;")
+        if m.has("compatible traffic selectors") || m.has("responding with ts_unacceptable") { return .tsNoMatchLocal }
+        if m.has("ts_unacceptable") && !m.has("responding to") { return .tsUnacceptableReceived }
+        if m.has("established child sa") || m.has("ipsec sa established") { return .childEstablished }
+        if m.has("established ike sa") || m.has("isakmp sa established") || m.has("ike sa established {")
+            || m.has("ike sa established;")
         {
             return .ikeEstablished
         }
-        if m.contains("initiating ikev2") || m.contains("initiating ikev1") || m.contains("initiating main mode")
-            || m.contains("initiating aggressive mode")
+        if m.has("initiating ikev2") || m.has("initiating ikev1") || m.has("initiating main mode")
+            || m.has("initiating aggressive mode")
         {
             return .initiating
         }
-        if m.contains("encountered fatal error in state") { return .fatal }
+        if m.has("encountered fatal error in state") { return .fatal }
         return nil
     }
 
@@ -249,7 +285,7 @@ public struct PlutoLogClassifier {
     static func connectionAndSerial(_ msg: Substring) -> (String?, Int?) {
         var conn: String?
         var serial: Int?
-        if let q1 = msg.firstIndex(of: "\""), msg[..<q1].count <= 8 {
+        if let q1 = msg.firstIndex(of: "\""), msg.utf8.distance(from: msg.startIndex, to: q1) <= 8 {
             let rest = msg[msg.index(after: q1)...]
             if let q2 = rest.firstIndex(of: "\"") {
                 var name = String(rest[..<q2])
@@ -260,13 +296,13 @@ public struct PlutoLogClassifier {
         }
         if let hash = msg.firstIndex(of: "#") {
             let digits = msg[msg.index(after: hash)...].prefix(while: \.isNumber)
-            if !digits.isEmpty, msg[hash...].count > digits.count + 1 { serial = Int(digits) }
+            if !digits.isEmpty { serial = Int(digits) }
         }
         return (conn, serial)
     }
 
     /// The state name in `STATE_MAIN_I3: ...`, `IKE_AUTH_I: ...`.
-    static func stateName(_ msg: Substring) -> String? {
+    static func stateName(_ msg: Substring, mayHaveInState: Bool = true) -> String? {
         for token in msg.split(separator: " ").prefix(6) {
             let t = token.hasSuffix(":") ? token.dropLast() : token
             if t.hasPrefix("STATE_") || t == "IKE_SA_INIT_I" || t == "IKE_AUTH_I" || t == "ESTABLISHED_IKE_SA"
@@ -275,7 +311,7 @@ public struct PlutoLogClassifier {
                 return String(t)
             }
         }
-        if let r = msg.range(of: "in state ") {
+        if mayHaveInState, let r = msg.range(of: "in state ") {
             return String(msg[r.upperBound...].prefix(while: { $0 != " " && $0 != "," }))
         }
         return nil
@@ -297,6 +333,22 @@ public struct PlutoLogClassifier {
     static func word(after token: String, in s: String) -> String? {
         guard let r = s.range(of: token) else { return nil }
         return String(s[r.upperBound...].prefix(while: { $0 != " " }))
+    }
+}
+
+/// A message lower-cased (ASCII) into bytes, searched without allocating: the token rules run on every
+/// line that passes the anchor prefilter, so they must not cost a String operation each.
+struct LowerBytes {
+    var bytes: [UInt8]
+
+    init(_ s: Substring) {
+        bytes = s.utf8.map { $0 >= 65 && $0 <= 90 ? $0 | 0x20 : $0 }
+    }
+
+    func has(_ needle: StaticString) -> Bool {
+        bytes.withUnsafeBytes { hay in
+            PlutoLogClassifier.find(hay, UnsafeRawBufferPointer(start: needle.utf8Start, count: needle.utf8CodeUnitCount))
+        }
     }
 }
 

@@ -6,10 +6,12 @@ public enum Redactor {
 
     public static func redact(_ line: Substring) -> String {
         var s = String(line)
-        if s.contains("PSK") || s.contains("XAUTH") || s.contains("EAP") || s.contains("PIN") {
-            s = redactSecretsLine(s)
+        let u = Array(s.utf8)
+        func has(_ needle: StaticString) -> Bool {
+            u.withUnsafeBytes { PlutoLogClassifier.find($0, UnsafeRawBufferPointer(start: needle.utf8Start, count: needle.utf8CodeUnitCount)) }
         }
-        if s.contains("0x") { s = redactLongHex(s) }
+        if has("PSK") || has("XAUTH") || has("EAP") || has("PIN") { s = redactSecretsLine(s) }
+        if has("0x") { s = redactLongHex(s) }
         return s
     }
 

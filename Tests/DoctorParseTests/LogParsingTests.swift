@@ -1,4 +1,5 @@
 import DoctorModel
+import Foundation
 import Testing
 
 @testable import DoctorParse
@@ -76,6 +77,31 @@ struct LogParsingTests {
         #expect(e?.connection == nil)
         #expect(e?.details["peerAddress"] == "192.0.2.1")
         #expect(e?.details["ikeVersion"] == "IKEv1")
+    }
+
+    @Test("the byte prefilter never drops a line the classifier would match (every captured log line)")
+    func prefilterIsSafe() throws {
+        let root = Repo.root + "/examples"
+        var checked = 0, matched = 0
+        for scenario in try FileManager.default.contentsOfDirectory(atPath: root).sorted() {
+            for side in ["west", "east"] {
+                for file in ["pluto.log", "ipsec-up.txt"] {
+                    let path = "\(root)/\(scenario)/\(side)/\(file)"
+                    guard FileManager.default.fileExists(atPath: path) else { continue }
+                    var slow = PlutoLogClassifier(), fast = PlutoLogClassifier()
+                    try LineSource(Repo.doc(path)).forEachBytes { n, bytes in
+                        let line = String(decoding: bytes, as: UTF8.self)
+                        let a = slow.classify(Substring(line), file: file, line: n)
+                        let b = fast.classify(bytes: bytes, file: file, line: n)
+                        #expect(a?.kind == b?.kind, "\(path):\(n): \(line)")
+                        checked += 1
+                        if a != nil { matched += 1 }
+                        return true
+                    }
+                }
+            }
+        }
+        #expect(checked > 5000 && matched > 500)
     }
 
     @Test("the event log keeps bounded memory whatever the number of lines")
