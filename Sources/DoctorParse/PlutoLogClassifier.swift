@@ -260,8 +260,9 @@ public struct PlutoLogClassifier {
         }
         if m.has("no_proposal_chosen") {
             if m.has("responding to") || m.has("sending") { return nil }
-            if m.has("ike_sa_init") { return .ikeNoProposalReceived }
-            if m.has("ike_auth") || m.has("child sa") || m.has("create_child_sa") { return .childNoProposalReceived }
+            // 3.x names the state, not the exchange: PARENT_I1 is IKE_SA_INIT, PARENT_I2 is IKE_AUTH.
+            if m.has("ike_sa_init") || m.has("parent_i1") { return .ikeNoProposalReceived }
+            if m.has("ike_auth") || m.has("child sa") || m.has("create_child_sa") || m.has("parent_i2") { return .childNoProposalReceived }
             return nil
         }
         if m.has("compatible traffic selectors") || m.has("responding with ts_unacceptable") { return .tsNoMatchLocal }
