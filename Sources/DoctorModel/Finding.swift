@@ -78,7 +78,8 @@ public struct Remedy: Sendable, Hashable, Codable {
 
     public init(summary: String, steps: [RemedyStep] = []) {
         self.summary = summary
-        self.steps = steps
+        // A config step that removes and writes the same lines changes nothing: that end is already right.
+        self.steps = steps.filter { !($0.kind == .config && !$0.remove.isEmpty && $0.remove == $0.add) }
     }
 }
 
