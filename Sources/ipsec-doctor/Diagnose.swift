@@ -50,6 +50,11 @@ struct Diagnose: ParsableCommand {
         let local = SnapshotBuilder.build(collected)
         let peerSnap = peer.isEmpty ? nil : SnapshotBuilder.build(SnapshotLoader.load(paths: peer, label: nil))
         let context = DiagnosisContext(local: local, peer: peerSnap, connectionFilter: connection)
+        if let connection, context.connectionNames.isEmpty {
+            let known = DiagnosisContext(local: local).connectionNames
+            FileHandle.standardError.write(Data("ipsec-doctor: no connection named \"\(connection)\" in the input (known: \(known.isEmpty ? "none" : known.joined(separator: ", ")))\n".utf8))
+            throw ExitCode(Diagnosis.ExitStatus.couldNotDiagnose.rawValue)
+        }
         let findings = DiagnosisEngine().diagnose(context)
         var diagnostics = local.diagnostics + (peerSnap?.diagnostics ?? [])
         if local.isEmpty && !local.isLive {

@@ -119,6 +119,13 @@ struct EndToEndTests {
         #expect(err.contains("/nonexistent/capture: warning: no such file or directory"))
     }
 
+    @Test("--conn with an unknown name is an error naming the known connections")
+    func unknownConnection() throws {
+        let (status, _, err) = try Self.run(["diagnose", "--conn", "nope", Self.root + "/examples/healthy/west"])
+        #expect(status == 2)
+        #expect(err.contains("no connection named \"nope\" in the input (known: westnet-eastnet)"))
+    }
+
     @Test("a garbled line is reported with file and line, and the diagnosis still runs")
     func badInput() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID().uuidString)").path

@@ -1,4 +1,5 @@
 import DoctorModel
+import Foundation
 
 /// A /proc/net/xfrm_stat counter that is rising (or non-zero where it never should be).
 struct XfrmCounter: Rule {
@@ -58,15 +59,23 @@ struct XfrmCounter: Rule {
             if !rising && (info.normalSmall || c.delta != nil && c.last < 10 && info.normalSmall) { return nil }
             if !rising && c.delta != nil && info.normalSmall { return nil }
             let severity: Severity = rising ? .error : .warning
-            let delta = c.delta.map { "rose by \($0) (\(c.first) -> \(c.last)) between the samples" } ?? "is \(c.last) (one sample: take a second one a few seconds later to see if it rises)"
+            let interval = Self.seconds(between: samples.first?.time, and: samples.last?.time).map { " \($0) s apart" } ?? ""
+            let delta = c.delta.map { "rose by \($0) (\(c.first) -> \(c.last)) between the samples taken\(interval.isEmpty ? "" : interval)" } ?? "is \(c.last) (one sample: take a second one a few seconds later to see if it rises)"
             return Finding(
                 code: Self.code, severity: severity, connection: single,
                 title: "\(counter) \(rising ? "is rising (+\(c.delta ?? 0))" : "is \(c.last)"): \(info.meaning)",
                 explanation: "\(counter) counts packets the kernel dropped because: \(info.meaning). It \(delta). Likely cause: \(info.cause). Counters are per network namespace and cumulative since boot, so only a rise between samples proves a current problem.",
-                evidence: c.lines,
-                remedy: Remedy(summary: remedy(counter), steps: steps(counter)),
+                evidence: c.lines + blockPolicies(counter, ctx).flatMap { $0.lines.prefix(2) },
+                remedy: Remedy(summary: remedy(counter), steps: steps(counter, ctx)),
                 rank: Rank.counters, isSymptom: true)
         }
+    }
+
+    /// Seconds between two `# <ISO-8601>` sample headers.
+    static func seconds(between a: String?, and b: String?) -> Int? {
+        let f = ISO8601DateFormatter()
+        guard let a, let b, let da = f.date(from: a), let db = f.date(from: b) else { return nil }
+        return Int(db.timeIntervalSince(da).rounded())
     }
 
     func remedy(_ counter: String) -> String {
@@ -79,11 +88,25 @@ struct XfrmCounter: Rule {
         }
     }
 
-    func steps(_ counter: String) -> [RemedyStep] {
+    /// The SPD's block policies in the counter's direction.
+    func blockPolicies(_ counter: String, _ ctx: DiagnosisContext) -> [XfrmPolicy] {
+        guard counter == "XfrmOutPolBlock" || counter == "XfrmInPolBlock" else { return [] }
+        let dirs: [PolicyDirection] = counter == "XfrmOutPolBlock" ? [.out] : [.in, .fwd]
+        return (ctx.local.policies ?? []).filter { $0.action == "block" && dirs.contains($0.direction) }
+    }
+
+    func steps(_ counter: String, _ ctx: DiagnosisContext) -> [RemedyStep] {
         switch counter {
         case "XfrmOutPolBlock", "XfrmInPolBlock":
-            return [.check(.local, "List block policies with their selectors", "ip xfrm policy | grep -B1 -A1 'action block'"),
-                    .command(.local, "Delete the stray policy (use its selector from the line above)", "ip xfrm policy delete src <src> dst <dst> dir \(counter.hasPrefix("XfrmOut") ? "out" : "in")")]
+            let found = blockPolicies(counter, ctx)
+            if found.isEmpty {
+                return [.check(.local, "List block policies with their selectors", "ip xfrm policy | grep -B1 -A1 'action block'")]
+            }
+            return found.map { p in
+                let proto = p.upperProto.map { " proto \($0)" } ?? ""
+                return .command(.local, "Delete the block policy \(p.src) -> \(p.dst) (unless it is an intended kill switch)",
+                                "ip xfrm policy delete src \(p.src) dst \(p.dst)\(proto) dir \(p.direction.rawValue)")
+            }
         default:
             return [.check(.local, "Watch the counter while reproducing", "watch -n1 'grep -v \" 0$\" /proc/net/xfrm_stat'"),
                     .check(.local, "Show SAs and policies with their reqids", "ip -s xfrm state; ip -s xfrm policy")]
