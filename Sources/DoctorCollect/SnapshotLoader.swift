@@ -46,7 +46,7 @@ public enum SnapshotLoader {
         for name in names.sorted() {
             let path = (dir as NSString).appendingPathComponent(name)
             var isDir: ObjCBool = false
-            fm.fileExists(atPath: path, isDirectory: &isDir)
+            _ = fm.fileExists(atPath: path, isDirectory: &isDir)
             // ipsec.d/*.conf is reached through ipsec.conf's include; other subdirectories are not ours.
             if isDir.boolValue { continue }
             if name.hasPrefix(".") || name == "expect.json" { continue }

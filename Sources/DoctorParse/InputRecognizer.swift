@@ -104,7 +104,7 @@ public enum InputRecognizer {
         let prompts = head.filter { promptCommand($0.1) != nil }
         let looksLikeLog = sniff(head[...]) == .plutoLog && prompts.count <= 1
         if doc.kind == .ipsecUp || looksLikeLog || prompts.isEmpty {
-            if let kind = doc.kind { return ([doc], []) }
+            if doc.kind != nil { return ([doc], []) }
             if let kind = sniff(head[...]) { return ([RawDocument(name: doc.name, content: doc.content, kind: kind, firstLine: doc.firstLine)], []) }
             return ([], [InputDiagnostic(file: doc.name, line: nil, message: "not recognised as any supported input; skipped")])
         }
