@@ -10,27 +10,48 @@ public struct LiveCollector {
     public var sampleInterval: Double
     public var commandTimeout: Double
     public var root: String
+    /// Non-default locations (containers, several pluto instances, the lab's namespaces).
+    public var configPath: String?
+    public var secretsPath: String?
+    public var ctlSocket: String?
+    /// Log files to read instead of the journal.
+    public var logPaths: [String]
 
-    public init(runner: any CommandRunner = SystemCommandRunner(), sampleInterval: Double = 3, commandTimeout: Double = 10, root: String = "/") {
+    public init(
+        runner: any CommandRunner = SystemCommandRunner(), sampleInterval: Double = 3, commandTimeout: Double = 10,
+        root: String = "/", configPath: String? = nil, secretsPath: String? = nil, ctlSocket: String? = nil,
+        logPaths: [String] = []
+    ) {
         self.runner = runner
         self.sampleInterval = sampleInterval
         self.commandTimeout = commandTimeout
         self.root = root
+        self.configPath = configPath
+        self.secretsPath = secretsPath
+        self.ctlSocket = ctlSocket
+        self.logPaths = logPaths
     }
 
     /// The commands run, in order, with the kind of output each produces.
-    public static let commands: [(argv: [String], kind: InputKind)] = [
-        (["ipsec", "whack", "--trafficstatus"], .trafficStatus),
-        (["ipsec", "whack", "--status"], .status),
-        (["ip", "-s", "xfrm", "policy"], .xfrmPolicy),
-        (["ip", "-s", "xfrm", "state"], .xfrmState),
-        (["nft", "list", "ruleset"], .nftRuleset),
-        (["iptables-save"], .iptablesSave),
-        (["ip", "addr"], .ipAddr),
-        (["ip", "route"], .ipRoute),
-        (["ip", "-d", "link"], .ipLink),
-        (["journalctl", "-u", "ipsec", "--no-pager", "-o", "short-precise", "-n", "20000"], .plutoLog),
-    ]
+    public func commands() -> [(argv: [String], kind: InputKind)] {
+        let whack = ["ipsec", "whack"] + (ctlSocket.map { ["--ctlsocket", $0] } ?? [])
+        var list: [(argv: [String], kind: InputKind)] = [
+            (whack + ["--trafficstatus"], .trafficStatus),
+            (whack + ["--status"], .status),
+            (["ip", "-s", "xfrm", "policy"], .xfrmPolicy),
+            (["ip", "-s", "xfrm", "state"], .xfrmState),
+            (["nft", "list", "ruleset"], .nftRuleset),
+            (["iptables-save"], .iptablesSave),
+            (["ip", "addr"], .ipAddr),
+            (["ip", "route"], .ipRoute),
+            (["ip", "-d", "link"], .ipLink),
+        ]
+        // Given log files replace the journal (which would be another pluto's).
+        if logPaths.isEmpty {
+            list.append((["journalctl", "-u", "ipsec", "--no-pager", "-o", "short-precise", "-n", "20000"], .plutoLog))
+        }
+        return list
+    }
 
     public func collect() -> CollectedInputs {
         var out = CollectedInputs(label: "this host", isLive: true)
@@ -44,11 +65,13 @@ public struct LiveCollector {
                 input: "ipsec --version",
                 reason: "Libreswan is not installed on this machine (no working `ipsec` command); IKE state and logs were not collected"))
         }
-        for (argv, kind) in Self.commands {
+        for (argv, kind) in commands() {
             if !hasLibreswan && argv[0] == "ipsec" { continue }
             let name = argv.joined(separator: " ")
             let r = runner.run(argv, timeout: commandTimeout)
             switch r.outcome {
+            case .exited(0) where kind == .plutoLog && r.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "-- No entries --":
+                out.skipped.append(SkippedInput(input: name, reason: "the journal has no entries for the ipsec unit"))
             case .exited(0):
                 out.documents.append(RawDocument(name: name, content: .text(r.stdout), kind: kind))
             case .exited(let code):
@@ -62,13 +85,31 @@ public struct LiveCollector {
                 out.skipped.append(SkippedInput(input: name, reason: "could not start: \(e)"))
             }
         }
-        readFile(path("etc/ipsec.conf"), kind: .ipsecConf, into: &out)
-        readFile(path("etc/ipsec.secrets"), kind: .ipsecSecrets, into: &out)
-        for log in ["var/log/pluto.log", "var/log/pluto/pluto.log"] where FileManager.default.fileExists(atPath: path(log)) {
-            readFile(path(log), kind: .plutoLog, into: &out)
+        let conf = configPath ?? path("etc/ipsec.conf")
+        readFile(conf, kind: .ipsecConf, into: &out)
+        readFile(secretsPath ?? path("etc/ipsec.secrets"), kind: .ipsecSecrets, into: &out)
+        var logs = logPaths
+        if logs.isEmpty {
+            // `logfile=` in config setup, else the usual places.
+            logs = Self.logfileSetting(conf).map { [$0] } ?? ["var/log/pluto.log", "var/log/pluto/pluto.log"].map(path)
+                .filter { FileManager.default.fileExists(atPath: $0) }
         }
+        for log in logs { readFile(log, kind: .plutoLog, into: &out) }
         out.documents.append(contentsOf: sampleXfrmStat(into: &out))
         return out
+    }
+
+    /// `logfile=/var/log/pluto.log` from ipsec.conf, found without parsing the whole file.
+    static func logfileSetting(_ conf: String) -> String? {
+        guard let text = try? String(contentsOfFile: conf, encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") {
+            let t = line.trimmingCharacters(in: .whitespaces)
+            if t.hasPrefix("logfile=") {
+                let v = t.dropFirst("logfile=".count).trimmingCharacters(in: CharacterSet(charactersIn: "\" "))
+                return v.hasPrefix("/") ? v : nil
+            }
+        }
+        return nil
     }
 
     func path(_ rel: String) -> String { root == "/" ? "/" + rel : (root as NSString).appendingPathComponent(rel) }

@@ -32,18 +32,36 @@ struct Diagnose: ParsableCommand {
     @Option(help: "Timeout in seconds for each command run in live mode.")
     var commandTimeout: Double = 10
 
+    @Option(help: "Live mode: ipsec.conf to read (default /etc/ipsec.conf).")
+    var config: String?
+
+    @Option(help: "Live mode: ipsec.secrets to read (default /etc/ipsec.secrets; only fingerprints are kept).")
+    var secrets: String?
+
+    @Option(help: "Live mode: pluto's control socket (default /run/pluto/pluto.ctl).")
+    var ctlsocket: String?
+
+    @Option(name: .customLong("log"), help: "Live mode: pluto log file to read instead of the journal; repeatable.")
+    var logs: [String] = []
+
     @Argument(help: "Snapshot directories or captured files. None: diagnose this machine.")
     var paths: [String] = []
 
     func validate() throws {
         if sampleSeconds < 0 || sampleSeconds > 60 { throw ValidationError("--sample-seconds must be between 0 and 60") }
         if commandTimeout <= 0 || commandTimeout > 300 { throw ValidationError("--command-timeout must be between 0 and 300") }
+        if !paths.isEmpty && (config != nil || secrets != nil || ctlsocket != nil || !logs.isEmpty) {
+            throw ValidationError("--config, --secrets, --ctlsocket and --log are for live mode (no PATH); name captured files as PATHs")
+        }
     }
 
     func run() throws {
         let collected: CollectedInputs
         if paths.isEmpty {
-            collected = LiveCollector(sampleInterval: sampleSeconds, commandTimeout: commandTimeout).collect()
+            collected = LiveCollector(
+                sampleInterval: sampleSeconds, commandTimeout: commandTimeout, configPath: config, secretsPath: secrets,
+                ctlSocket: ctlsocket, logPaths: logs
+            ).collect()
         } else {
             collected = SnapshotLoader.load(paths: paths)
         }

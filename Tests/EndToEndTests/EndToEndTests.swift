@@ -31,9 +31,15 @@ struct EndToEndTests {
         enum CodingKeys: String, CodingKey { case args, firstCode, cites, exit }
     }
 
+    struct Live: Decodable {
+        var firstCode: String
+        var exit: Int32
+    }
+
     struct Expect: Decodable {
         var scenario: String
         var cases: [Case]
+        var live: Live?
     }
 
     static let cases: [Case] = {
@@ -46,6 +52,38 @@ struct EndToEndTests {
             return e.cases.map { var c = $0; c.scenario = name; return c }
         }
     }()
+
+    /// Scenarios whose capture includes a live-mode diagnosis made inside the west namespace.
+    static let liveScenarios: [String] = {
+        let dir = capturesDir
+        return ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted().filter {
+            FileManager.default.fileExists(atPath: "\(dir)/\($0)/live-west.json")
+        }
+    }()
+
+    @Test("live mode inside the lab's west namespace names the same root cause", arguments: liveScenarios)
+    func live(_ scenario: String) throws {
+        let dir = "\(Self.capturesDir)/\(scenario)"
+        let e = try JSONDecoder().decode(Expect.self, from: try #require(FileManager.default.contents(atPath: dir + "/expect.json")))
+        let want = try #require(e.live, "\(scenario): expect.json has no live expectation")
+        let raw = try String(contentsOfFile: dir + "/live-west.json", encoding: .utf8)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(raw.utf8)) as? [String: Any], "\(scenario): live-west.json is not JSON")
+        let findings = json["findings"] as? [[String: Any]] ?? []
+        let errors = findings.filter { $0["severity"] as? String == "error" }
+        if want.firstCode.isEmpty {
+            #expect(errors.isEmpty, "\(scenario) live: \(errors.map { $0["code"] ?? "" })")
+        } else {
+            #expect(findings.first?["code"] as? String == want.firstCode, "\(scenario) live: \(findings.map { $0["code"] ?? "" })")
+        }
+        #expect(json["exitStatus"] as? Int32 == want.exit || json["exitStatus"] as? Int == Int(want.exit))
+        // Live mode read the real ipsec.secrets and ip xfrm state: none of it may show.
+        let secrets = (try? String(contentsOfFile: dir + "/west/ipsec.secrets", encoding: .utf8)) ?? ""
+        for line in secrets.split(separator: "\n") {
+            let parts = line.split(separator: "\"")
+            if parts.count >= 2 { #expect(!raw.contains(parts[1]), "\(scenario): live output leaks the PSK") }
+        }
+        #expect(!raw.contains("0x") || raw.range(of: "0x[0-9a-f]{16,}", options: .regularExpression) == nil, "\(scenario): key hex in live output")
+    }
 
     static func run(_ args: [String], cwd: String? = nil, env: [String: String] = [:]) throws -> (Int32, String, String) {
         let p = Process()

@@ -157,6 +157,21 @@ capture_side() {
 EOF
 }
 
+# Live mode against the running daemons: the binary (IPSEC_DOCTOR_BIN) runs inside the namespace, as it
+# would on the gateway, while the scenario's traffic runs during its xfrm_stat sampling window.
+live_diagnose() { # SIDE
+    [ -n "${IPSEC_DOCTOR_BIN:-}" ] && [ -x "$IPSEC_DOCTOR_BIN" ] || return 0
+    local side=$1 d logs=()
+    d=$(side_dir "$side")
+    [ -f "$d/pluto.log" ] && logs=(--log "$d/pluto.log")
+    timeout 120 ip netns exec "$(side_ns "$side")" "$IPSEC_DOCTOR_BIN" diagnose --format json --sample-seconds 4 \
+        --config "$d/ipsec.conf" --secrets "$d/ipsec.secrets" --ctlsocket "$d/run/pluto.ctl" "${logs[@]}" \
+        > "$OUT/live-$side.json" 2> "$OUT/live-$side.stderr" &
+    local pid=$!
+    if declare -F during_sampling >/dev/null; then sleep 1.5; during_sampling; fi
+    wait "$pid" || true
+}
+
 capture_both() {
     # Two xfrm_stat samples a few seconds apart, so rising counters show.
     local tw te; tw=$(mktemp); te=$(mktemp)
@@ -211,7 +226,7 @@ EOF
 # expect.json: what `ipsec-doctor diagnose` must answer for this capture (the end-to-end tests read it).
 write_expect() { # NAME OUT
     local name=$1 out=$2
-    EXPECT_WEST=""; EXPECT_PEER=""; EXPECT_EAST=""
+    EXPECT_WEST=""; EXPECT_PEER=""; EXPECT_EAST=""; EXPECT_LIVE=""
     defaults
     # shellcheck disable=SC1090
     source "$LAB_DIR/scenarios/$name.sh"
@@ -233,7 +248,12 @@ write_expect() { # NAME OUT
         [ -n "$EXPECT_EAST" ] && parts+=("$(case_json '["east"]' "$EXPECT_EAST")")
         local IFS=$'\n'
         printf '%s\n' "${parts[@]}" | sed '$!s/$/,/'
-        echo '  ]'
+        echo '  ],'
+        # Live mode on west (live-west.json): same lead code unless the scenario says otherwise.
+        local live=${EXPECT_LIVE:-$EXPECT_WEST} lcode lexit=1
+        lcode=${live%%|*}
+        if [ "$live" = none ]; then lcode=""; lexit=0; fi
+        printf '  "live": {"firstCode": "%s", "exit": %s}\n' "$lcode" "$lexit"
         echo '}'
     } > "$out/expect.json"
 }
@@ -261,6 +281,7 @@ run_one() {
     after_up
     [ -n "${MONITOR_PID:-}" ] && { kill "$MONITOR_PID" 2>/dev/null || true; MONITOR_PID=""; }
     capture_both
+    live_diagnose west
     write_expect "$SCENARIO" "$OUT"
     log "captured into $OUT"
 }
@@ -279,6 +300,7 @@ uml_run() { # OUT NAME...
     cat > "$init" <<EOF
 #!/bin/bash
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export IPSEC_DOCTOR_BIN=${IPSEC_DOCTOR_BIN:-}
 mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t tmpfs tmpfs /run
 mount -t tmpfs tmpfs /var/run 2>/dev/null || true
 for m in xfrm_user esp4 veth xfrm4_tunnel tunnel4 ip_tables iptable_nat iptable_filter nf_nat xt_MASQUERADE xt_policy xt_length xt_tcpudp xt_conntrack; do modprobe \$m 2>/dev/null; done
