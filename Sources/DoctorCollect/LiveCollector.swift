@@ -42,6 +42,8 @@ public struct LiveCollector {
             (["ip", "-s", "xfrm", "state"], .xfrmState),
             (["nft", "list", "ruleset"], .nftRuleset),
             (["iptables-save"], .iptablesSave),
+            // Debian's iptables-save is the nft-backed one and cannot see legacy rules: read both.
+            (["iptables-legacy-save"], .iptablesSave),
             (["ip", "addr"], .ipAddr),
             (["ip", "route"], .ipRoute),
             (["ip", "-d", "link"], .ipLink),
@@ -79,6 +81,8 @@ public struct LiveCollector {
                 out.skipped.append(SkippedInput(input: name, reason: "exited with status \(code): \(why)"))
             case .timedOut(let s):
                 out.skipped.append(SkippedInput(input: name, reason: "no answer within \(Int(s)) s; killed"))
+            case .notFound where Self.optionalTools.contains(argv[0]):
+                continue
             case .notFound:
                 out.skipped.append(SkippedInput(input: name, reason: "`\(argv[0])` is not installed"))
             case .failedToStart(let e):
@@ -98,6 +102,9 @@ public struct LiveCollector {
         out.documents.append(contentsOf: sampleXfrmStat(into: &out))
         return out
     }
+
+    /// Tools whose absence is normal and not worth a "not collected" line.
+    static let optionalTools: Set<String> = ["iptables-legacy-save"]
 
     /// `logfile=/var/log/pluto.log` from ipsec.conf, found without parsing the whole file.
     static func logfileSetting(_ conf: String) -> String? {
