@@ -46,9 +46,12 @@ public struct Diagnosis: Sendable {
         case usage = 64
     }
 
+    /// Live mode on a machine without Libreswan: there is no IPsec to call healthy.
+    public var libreswanMissing: Bool { skipped.contains { $0.input == "ipsec --version" } }
+
     public var exitStatus: ExitStatus {
         if findings.contains(where: { $0.severity == .error || $0.severity == .warning }) { return .problemsFound }
-        if inputs.isEmpty { return .couldNotDiagnose }
+        if inputs.isEmpty || libreswanMissing { return .couldNotDiagnose }
         return .healthy
     }
 }

@@ -30,7 +30,9 @@ public struct TextReport {
             out.append("  connection \"\(c.name)\": \(status)" + (c.rootCause.map { ", root cause: \($0)" } ?? ""))
         }
         out.append("")
-        if d.findings.isEmpty {
+        if d.libreswanMissing {
+            out.append(bold("Libreswan is not installed on this machine: there is no IPsec to diagnose here. Give captured outputs as PATH."))
+        } else if d.findings.isEmpty {
             out.append(paint("No problems found.", "32") + (d.inputs.isEmpty ? " (nothing was read)" : ""))
         }
         for (i, f) in d.findings.enumerated() {

@@ -1,6 +1,7 @@
 import DoctorCollect
 import DoctorModel
 import DoctorParse
+import DoctorReport
 import Foundation
 import Testing
 
@@ -41,10 +42,15 @@ struct CollectTests {
         #expect(reasons.contains { $0.hasPrefix("nft list ruleset: `nft` is not installed") })
     }
 
-    @Test("without Libreswan it says so plainly")
+    @Test("without Libreswan it says so plainly and does not call the machine healthy")
     func noLibreswan() {
         let inputs = LiveCollector(runner: RecordedCommandRunner(outputs: [:]), sampleInterval: 0, root: "/nonexistent").collect()
         #expect(inputs.skipped.first?.reason.hasPrefix("Libreswan is not installed") == true)
+        let snap = SnapshotBuilder.build(inputs)
+        let d = Diagnosis(local: snap.label, peer: nil, connections: [], findings: DiagnosisEngine().diagnose(DiagnosisContext(local: snap)),
+                          skipped: snap.skipped, diagnostics: [], inputs: snap.inputs, libreswanVersion: nil)
+        #expect(d.exitStatus == .couldNotDiagnose)
+        #expect(TextReport(color: false).render(d).contains("Libreswan is not installed on this machine"))
     }
 
     @Test("a hanging command is killed at its timeout")

@@ -1,4 +1,5 @@
 import DoctorModel
+import Foundation
 
 /// Authentication failed for a reason other than the PSK: authby disagreement, certificates, missing keys.
 struct AuthFailed: Rule {
@@ -7,7 +8,10 @@ struct AuthFailed: Rule {
     static let examples: [RuleExample] = [
         .triggering("ikev2-authby-mismatch", withPeer: true, cites: "peer attempted PSK authentication but we want"),
         .triggering("ikev2-authby-mismatch", "east", cites: "peer attempted PSK authentication"),
+        .triggering("ikev1-authby-mismatch", "east", cites: "no connection has been authorized with authby=PSK"),
+        .triggering("ikev1-authby-mismatch", withPeer: true, cites: "authby"),
         .nonTriggering("ikev2-psk-mismatch", withPeer: true),
+        .nonTriggering("ike-version-mismatch", withPeer: true),
         .nonTriggering("ikev2-id-mismatch", withPeer: true),
     ]
 
@@ -17,17 +21,29 @@ struct AuthFailed: Rule {
             let cert = ctx.anyEvents(.certificateError, name)
             let noKey = ctx.anyEvents(.noPSKFound, name)
             let rejected = ctx.localEvents(.authFailedReceived, name)
+            // IKEv1 responder: "no connection has been authorized with authby=PSK" while a connection of the
+            // same IKE version exists, i.e. the method, not the version, is what no connection accepts.
+            let unauthorized = ctx.anyEvents(.noSuitableConnection, name).filter { e in
+                guard let r = e.source.text.range(of: "authby=") else { return false }
+                let offered = e.source.text[r.upperBound...].prefix(while: { $0 != " " && $0 != "," }).lowercased()
+                let side = ctx.localEvents(.noSuitableConnection, name).contains(e) ? ctx.local : ctx.peer
+                let conns = side?.config?.connections ?? []
+                let sameVersion = conns.contains { $0.ikeVersion.rawValue == e.details["ikeVersion"] }
+                let methodAccepted = conns.contains { c in c.authby.split(separator: ",").contains { $0 == offered || ($0 == "secret" && offered == "psk") } }
+                return sameVersion && !methodAccepted
+            }
             let mine = ctx.config(name)
             let theirs = ctx.peerConfig(name)
             let authbyDiffers = mine.flatMap { m in theirs.map { m.authby != $0.authby } } ?? false
             let nonPSKReject = !rejected.isEmpty && mine.map { !$0.usesPSK } == true
-            guard !method.isEmpty || !cert.isEmpty || !noKey.isEmpty || authbyDiffers || nonPSKReject else { return nil }
+            guard !method.isEmpty || !unauthorized.isEmpty || !cert.isEmpty || !noKey.isEmpty || authbyDiffers || nonPSKReject else { return nil }
             if ctx.isUp(name) == true { return nil }
-            var evidence = DiagnosisContext.sample(rejected, 1) + DiagnosisContext.sample(method) + DiagnosisContext.sample(cert) + DiagnosisContext.sample(noKey)
+            var evidence = DiagnosisContext.sample(rejected, 1) + DiagnosisContext.sample(method) + DiagnosisContext.sample(unauthorized)
+                + DiagnosisContext.sample(cert) + DiagnosisContext.sample(noKey)
             for c in [mine, theirs].compactMap({ $0 }) { evidence.append(c["authby"]?.source ?? c.header) }
             var why = "Authentication failed, and not because of the PSK value."
             var steps: [RemedyStep] = []
-            if !method.isEmpty || authbyDiffers {
+            if !method.isEmpty || !unauthorized.isEmpty || authbyDiffers {
                 why += " The ends disagree on the authentication method: this end uses authby=\(mine?.authby ?? "?"), the peer authby=\(theirs?.authby ?? "a different method (see its log)")."
                 let target = mine?.authby ?? "secret"
                 steps.append(RemedyBuilder.setKey("authby", to: target, in: theirs, connectionName: theirs?.name ?? name, end: .peer, why: "Use the same authentication method as this end"))
@@ -38,7 +54,7 @@ struct AuthFailed: Rule {
             steps.append(RemedyBuilder.restart(name, end: .both))
             return Finding(
                 code: Self.code, severity: .error, connection: name,
-                title: !method.isEmpty || authbyDiffers ? "The ends use different authentication methods (authby)" : "Authentication failed (certificate or key)",
+                title: !method.isEmpty || !unauthorized.isEmpty || authbyDiffers ? "The ends use different authentication methods (authby)" : "Authentication failed (certificate or key)",
                 explanation: why, evidence: evidence,
                 remedy: Remedy(summary: "Use the same authentication method and matching credentials on both ends.", steps: steps),
                 rank: Rank.authentication + 1)

@@ -40,9 +40,8 @@ struct IDMismatch: Rule {
             } else if theirs == nil {
                 steps.append(.check(.peer, "On the peer, the remote ID of this tunnel must be \(presented)", "ipsec status | grep -E 'their id|\(name)'"))
             }
-            if let mine, let theirs, theirID != iExpect, let theirID {
+            if let mine, theirs != nil, theirID != iExpect, let theirID {
                 steps.append(RemedyBuilder.setKey(mine.remoteKey("id"), to: theirID, in: mine, connectionName: name, end: .local, why: "Expect the ID the peer actually presents"))
-                _ = theirs
             }
             steps.append(.command(.both, "If the PSK is keyed by ID, update ipsec.secrets to the same IDs and reload", "ipsec auto --rereadsecrets"))
             steps.append(RemedyBuilder.restart(name, end: .both))

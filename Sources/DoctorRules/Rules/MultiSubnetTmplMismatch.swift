@@ -26,7 +26,9 @@ struct MultiSubnetTmplMismatch: Rule {
             // One Child SA per subnet pair: show each one's traffic, the asymmetry tells which way breaks.
             let ts = ctx.local.trafficStatus?.filter { $0.connection == name } ?? []
             evidence += ts.map(\.source)
-            let inPolicies = (ctx.local.policies ?? []).filter { $0.direction == .in && !$0.isSocketPolicy && many.contains($0.dst.description) || many.contains($0.src.description) && $0.direction == .in }
+            let inPolicies = (ctx.local.policies ?? []).filter {
+                $0.direction == .in && !$0.isSocketPolicy && (many.contains($0.dst.description) || many.contains($0.src.description))
+            }
             for p in inPolicies.prefix(4) { evidence += p.lines.filter { $0.text.hasPrefix("src") || $0.text.contains("reqid") } }
             evidence += (ctx.local.monitor ?? []).filter { $0.reqid != nil }.prefix(4).map(\.source)
             let oneWay = ts.filter { ($0.inBytes == 0) != ($0.outBytes == 0) }

@@ -50,7 +50,7 @@ struct TSMismatch: Rule {
                 why += " Note: a responder that fails to install its SA in the kernel also answers TS_UNACCEPTABLE; the peer's log (`netlink response for Add SA`) would show that."
             }
             var steps: [RemedyStep] = []
-            let remoteKey = mine.map { $0.remoteKey($0["\($0.remoteKey(""))subnets"] != nil ? "subnets" : "subnet") } ?? "rightsubnet"
+            let remoteKey = mine.map { $0.remoteKey($0[$0.remoteKey("subnets")] != nil ? "subnets" : "subnet") } ?? "rightsubnet"
             if theirs != nil, theirLocal != myRemote, !theirLocal.isEmpty {
                 let value = theirLocal.count > 1 ? "{\(theirLocal.joined(separator: ","))}" : theirLocal[0]
                 steps.append(RemedyBuilder.setKey(remoteKey, to: value, in: mine, connectionName: name, end: .local,

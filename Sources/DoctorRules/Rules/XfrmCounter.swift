@@ -56,8 +56,8 @@ struct XfrmCounter: Rule {
             guard let c = samples.counter(counter), c.last > 0 else { return nil }
             let info = Self.counters[counter] ?? ("kernel xfrm counter", "see Documentation/networking/xfrm_proc.rst", false)
             let rising = (c.delta ?? 0) > 0
-            if !rising && (info.normalSmall || c.delta != nil && c.last < 10 && info.normalSmall) { return nil }
-            if !rising && c.delta != nil && info.normalSmall { return nil }
+            // Counters that move a little in normal operation only matter while they rise.
+            if !rising && info.normalSmall { return nil }
             let severity: Severity = rising ? .error : .warning
             let interval = Self.seconds(between: samples.first?.time, and: samples.last?.time).map { " \($0) s apart" } ?? ""
             let delta = c.delta.map { "rose by \($0) (\(c.first) -> \(c.last)) between the samples taken\(interval.isEmpty ? "" : interval)" } ?? "is \(c.last) (one sample: take a second one a few seconds later to see if it rises)"

@@ -1,0 +1,7 @@
+# IKEv1 Main Mode: west authenticates with a PSK, east's connection wants RSA signatures.
+IKE_VERSION=ikev1
+UP_SECONDS=20
+east_conn() { conn_body east | sed 's/authby=secret/authby=rsasig/'; }
+EXPECT_WEST="peer-unreachable|STATE_MAIN_I1"
+EXPECT_PEER="auth-failed|no connection has been authorized with authby=PSK"
+EXPECT_EAST="auth-failed|no connection has been authorized with authby=PSK"
