@@ -168,7 +168,10 @@ live_diagnose() { # SIDE
         --config "$d/ipsec.conf" --secrets "$d/ipsec.secrets" --ctlsocket "$d/run/pluto.ctl" "${logs[@]}" \
         > "$OUT/live-$side.json" 2> "$OUT/live-$side.stderr" &
     local pid=$!
-    if declare -F during_sampling >/dev/null; then sleep 1.5; during_sampling; fi
+    # Traffic for as long as the live run lasts, so its two samples always straddle some.
+    if declare -F during_sampling >/dev/null; then
+        while kill -0 "$pid" 2>/dev/null; do during_sampling; done
+    fi
     wait "$pid" || true
 }
 

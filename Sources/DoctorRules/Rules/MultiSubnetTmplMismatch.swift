@@ -13,8 +13,10 @@ struct MultiSubnetTmplMismatch: Rule {
 
     func evaluate(_ ctx: DiagnosisContext) -> [Finding] {
         guard let stat = ctx.local.xfrmStat, let c = stat.counter("XfrmInTmplMismatch") else { return [] }
+        // Rising between samples (or non-zero in a single sample) is happening now; non-zero but flat
+        // happened since boot and will come back with the next rekey or restart.
         let rising = c.delta.map { $0 > 0 } ?? (c.last > 0)
-        guard rising else { return [] }
+        guard c.last > 0 else { return [] }
         return ctx.connectionNames.compactMap { name in
             guard let conn = ctx.config(name) else { return nil }
             let l = conn.subnets(local: true), r = conn.subnets(local: false)
@@ -38,12 +40,14 @@ struct MultiSubnetTmplMismatch: Rule {
             let peerKey = l.count > 1 ? "rightsubnets" : "leftsubnets"
             let peerSideKey = peerConn.map { $0.localIsLeft == conn.localIsLeft ? peerKey : (peerKey == "rightsubnets" ? "leftsubnets" : "rightsubnets") } ?? peerKey
             return Finding(
-                code: Self.code, severity: .error, connection: name,
-                title: "Replies arrive on another subnet's Child SA: XfrmInTmplMismatch +\(c.delta ?? c.last) with \(key)=",
+                code: Self.code, severity: rising ? .error : .warning, connection: name,
+                title: rising
+                    ? "Replies arrive on another subnet's Child SA: XfrmInTmplMismatch +\(c.delta ?? c.last) with \(key)="
+                    : "Replies arrived on another subnet's Child SA (XfrmInTmplMismatch \(c.last), not rising now) with \(key)=",
                 explanation: """
                     \(key)={\(many.joined(separator: ","))} makes Libreswan negotiate one Child SA, with its own \
                     reqid\(reqids.isEmpty ? "" : " (\(reqids.map(String.init).joined(separator: ", ")))"), per subnet pair, all to the same peer. \
-                    The kernel counter XfrmInTmplMismatch rose from \(c.first) to \(c.last): packets were decrypted \
+                    The kernel counter XfrmInTmplMismatch \(rising ? "rose from \(c.first) to \(c.last)" : "is \(c.last) (flat while sampled)"): packets were decrypted \
                     by an SA whose reqid is not the one the inbound policy for their addresses requires, so they \
                     are dropped after decryption. \
                     \(oneWay.isEmpty ? "" : "The per-Child-SA traffic is one-way (\(oneWay.map { "#\($0.serial) in=\($0.inBytes) out=\($0.outBytes)" }.joined(separator: ", "))): requests leave on one SA and replies come back on the other. ")\
