@@ -107,6 +107,17 @@ struct EngineTests {
         #expect(out.first?.symptoms.map(\.code) == ["xfrm-counter", "tunnel-down"])
     }
 
+    @Test("two connections on one gateway (real capture): the failing one leads, the healthy one has no finding")
+    func perConnection() {
+        let ctx = Repo.context("two-connections", "west", withPeer: true)
+        let out = DiagnosisEngine().diagnose(ctx)
+        #expect(out.first?.code == "esp-proposal-mismatch")
+        #expect(out.first?.connection == "lab")
+        #expect(!out.contains { $0.connection == "office" })
+        #expect(ctx.isUp("office") == true)
+        #expect(ctx.isUp("lab") == false)
+    }
+
     @Test("with nothing else wrong, a rising counter is itself the lead")
     func counterAlone() {
         let out = DiagnosisEngine.rank([f("xfrm-counter", nil, .error, Rank.counters, symptom: true)])

@@ -9,6 +9,7 @@ struct ESPProposalMismatch: Rule {
         .triggering("ikev2-esp-proposal-mismatch", "east", cites: "no local proposal matches remote proposals 1:ESP"),
         .triggering("ikev1-esp-proposal-mismatch", cites: "NO_PROPOSAL_CHOSEN"),
         .triggering("ikev1-esp-proposal-mismatch", "east", cites: "no acceptable Proposal in IPsec SA"),
+        .triggering("two-connections", cites: "CREATE_CHILD_SA failed with error notification NO_PROPOSAL_CHOSEN"),
         .nonTriggering("ikev2-ike-proposal-mismatch", withPeer: true),
         .nonTriggering("ikev1-ts-mismatch", withPeer: true),
     ]
