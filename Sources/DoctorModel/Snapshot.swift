@@ -99,6 +99,66 @@ public struct NatRule: Sendable, Hashable {
     }
 }
 
+/// A rule of an input filter chain (iptables filter INPUT, nft `type filter hook input`), reduced to
+/// what decides whether IKE (UDP 500/4500) and ESP get in.
+public struct FilterRule: Sendable, Hashable {
+    public enum Action: String, Sendable, Hashable {
+        case accept, drop, reject, other
+    }
+
+    public var backend: String
+    public var chain: String
+    public var position: Int
+    /// `udp`, `esp`, `tcp`, or nil for any protocol.
+    public var proto: String?
+    /// Destination ports (empty: any).
+    public var dports: [Int]
+    public var saddr: IPPrefix?
+    /// The rule has further conditions (length, state, rate limits, interfaces...): it does not always apply.
+    public var conditional: Bool
+    public var action: Action
+    public var source: SourceLine
+
+    public init(
+        backend: String, chain: String, position: Int, proto: String?, dports: [Int], saddr: IPPrefix?,
+        conditional: Bool, action: Action, source: SourceLine
+    ) {
+        self.backend = backend
+        self.chain = chain
+        self.position = position
+        self.proto = proto
+        self.dports = dports
+        self.saddr = saddr
+        self.conditional = conditional
+        self.action = action
+        self.source = source
+    }
+
+    /// Does this rule match IKE/NAT-T (`udp`, `port`) or ESP (`esp`, nil) from `from`?
+    public func matches(proto p: String, port: Int?, from: IPPrefix?) -> Bool {
+        if let proto, proto != p { return false }
+        if let port, !dports.isEmpty, !dports.contains(port) { return false }
+        if port == nil && !dports.isEmpty { return false }
+        if let saddr, let from, !saddr.contains(from) { return false }
+        return true
+    }
+}
+
+/// An input chain's default policy (`:INPUT DROP`, `policy drop;`).
+public struct FilterPolicy: Sendable, Hashable {
+    public var backend: String
+    public var chain: String
+    public var action: FilterRule.Action
+    public var source: SourceLine
+
+    public init(backend: String, chain: String, action: FilterRule.Action, source: SourceLine) {
+        self.backend = backend
+        self.chain = chain
+        self.action = action
+        self.source = source
+    }
+}
+
 /// An interface from `ip addr` / `ip link`.
 public struct NetInterface: Sendable, Hashable {
     public var name: String
@@ -176,6 +236,9 @@ public struct EndpointSnapshot: Sendable {
     public var xfrmStat: [XfrmStatSample]?
     public var monitor: [XfrmMonitorEvent]?
     public var natRules: [NatRule]?
+    /// Input filter rules and chain policies (the host firewall).
+    public var filterRules: [FilterRule]?
+    public var filterPolicies: [FilterPolicy]?
     public var interfaces: [NetInterface]?
     public var routes: [Route]?
     public var pings: [PingProbe]?

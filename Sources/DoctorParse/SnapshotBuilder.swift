@@ -84,6 +84,9 @@ public enum SnapshotBuilder {
                 snap.monitor = (snap.monitor ?? []) + XfrmMonitorParser.parse(doc).0
             case .nftRuleset:
                 snap.natRules = (snap.natRules ?? []) + NftRulesetParser.parse(doc).0
+                let (r, p) = FilterRuleParser.parseNft(doc)
+                snap.filterRules = (snap.filterRules ?? []) + r
+                snap.filterPolicies = (snap.filterPolicies ?? []) + p
             case .nftJSON:
                 // The text ruleset, when present, gives the same rules with real line numbers.
                 if typed.contains(where: { $0.kind == .nftRuleset }) { continue }
@@ -92,6 +95,9 @@ public enum SnapshotBuilder {
                 snap.diagnostics += d
             case .iptablesSave:
                 snap.natRules = (snap.natRules ?? []) + IptablesSaveParser.parse(doc).0
+                let (r, p) = FilterRuleParser.parseIptablesSave(doc)
+                snap.filterRules = (snap.filterRules ?? []) + r
+                snap.filterPolicies = (snap.filterPolicies ?? []) + p
             case .ipRoute:
                 snap.routes = (snap.routes ?? []) + IpRouteParser.parse(doc).0
             case .ping:

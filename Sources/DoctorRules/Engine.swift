@@ -37,9 +37,17 @@ public struct DiagnosisEngine {
             var symptoms = fs.filter(\.isSymptom).sorted(by: order)
             var group: [Finding] = []
             if var root = causes.first {
-                root.symptoms = symptoms
+                // Causes the root explains are its consequences, not rival explanations.
+                let explained = RuleCatalog.explains[root.code] ?? []
+                let rest = causes.dropFirst().filter { !explained.contains($0.code) }
+                let consequences = causes.dropFirst().filter { explained.contains($0.code) }.map { f -> Finding in
+                    var f = f
+                    f.isSymptom = true
+                    return f
+                }
+                root.symptoms = (consequences + symptoms).sorted(by: order)
                 symptoms = []
-                group = [root] + causes.dropFirst()
+                group = [root] + rest
             } else if var root = symptoms.first {
                 root.symptoms = Array(symptoms.dropFirst())
                 group = [root]

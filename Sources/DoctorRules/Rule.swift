@@ -9,8 +9,14 @@ public protocol Rule: Sendable {
     static var summary: String { get }
     /// Real captures where the rule must, and must not, produce its code.
     static var examples: [RuleExample] { get }
+    /// Codes that follow from this rule's finding on the same connection; the engine attaches them to it.
+    static var explains: Set<String> { get }
     init()
     func evaluate(_ context: DiagnosisContext) -> [Finding]
+}
+
+extension Rule {
+    public static var explains: Set<String> { [] }
 }
 
 /// A lab capture a rule is tested against: `examples/<scenario>/<side>`,

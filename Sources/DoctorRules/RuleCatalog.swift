@@ -2,10 +2,13 @@
 /// the catalog test then runs its examples.
 public enum RuleCatalog {
     public static let all: [any Rule.Type] = [
-        PlutoNotRunning.self, PeerIKENotRunning.self, PeerUnreachable.self, IKEVersionMismatch.self, IKEProposalMismatch.self,
+        PlutoNotRunning.self, FirewallBlocksIKE.self, PeerIKENotRunning.self, PeerUnreachable.self, IKEVersionMismatch.self, IKEProposalMismatch.self,
         IDMismatch.self, PSKMismatch.self, AuthFailed.self, ESPProposalMismatch.self, TSMismatch.self,
         KernelSAInstallFailed.self, MissingPolicy.self, MissingSA.self, NATBeforeIPsec.self,
         MultiSubnetTmplMismatch.self, MTUBlackhole.self, DPDTimeout.self, XfrmCounter.self, TunnelDown.self,
         DebugLogging.self,
     ]
+
+    /// code -> codes that follow from it (from each rule's `explains`).
+    public static let explains: [String: Set<String>] = Dictionary(uniqueKeysWithValues: all.map { ($0.code, $0.explains) })
 }

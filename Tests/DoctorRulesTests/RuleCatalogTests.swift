@@ -118,6 +118,17 @@ struct EngineTests {
         #expect(ctx.isUp("lab") == false)
     }
 
+    @Test("a cause that explains another (firewall -> peer-unreachable) takes it as a symptom")
+    func explains() {
+        let out = DiagnosisEngine.rank([
+            f("peer-unreachable", "c", .error, Rank.reachability + 1),
+            f("firewall-blocks-ike", "c", .error, Rank.reachability - 2),
+        ])
+        #expect(out.map(\.code) == ["firewall-blocks-ike"])
+        #expect(out.first?.symptoms.map(\.code) == ["peer-unreachable"])
+        #expect(out.first?.symptoms.first?.isSymptom == true)
+    }
+
     @Test("with nothing else wrong, a rising counter is itself the lead")
     func counterAlone() {
         let out = DiagnosisEngine.rank([f("xfrm-counter", nil, .error, Rank.counters, symptom: true)])

@@ -4,6 +4,7 @@ import DoctorModel
 struct KernelSAInstallFailed: Rule {
     static let code = "kernel-sa-install-failed"
     static let summary = "The daemon negotiated the Child SA but the kernel refused it (`netlink response for Add SA ... errno N`)."
+    static let explains: Set<String> = ["ts-mismatch", "missing-sa", "tunnel-down"]
     static let examples: [RuleExample] = [
         .triggering("host-kernel-no-esp", "east", cites: "netlink response for Add SA"),
         .triggering("host-kernel-no-esp", withPeer: true, cites: "errno 38"),

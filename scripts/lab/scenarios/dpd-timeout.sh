@@ -8,4 +8,5 @@ after_up() {
     sleep 30
 }
 EXPECT_WEST="dpd-timeout|ESTABLISHED_IKE_SA"
-EXPECT_PEER="dpd-timeout|ESTABLISHED_IKE_SA"
+EXPECT_PEER="firewall-blocks-ike|--dport 500 -j DROP"
+EXPECT_EAST="firewall-blocks-ike|--dport 500 -j DROP"

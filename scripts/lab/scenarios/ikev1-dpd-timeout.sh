@@ -9,4 +9,5 @@ after_up() {
     sleep 20
 }
 EXPECT_WEST="dpd-timeout|DPD"
-EXPECT_PEER="dpd-timeout|DPD"
+EXPECT_PEER="firewall-blocks-ike|-p esp -j DROP"
+EXPECT_EAST="firewall-blocks-ike|--dport 500 -j DROP"

@@ -9,4 +9,5 @@ table inet filter {
 NFT
 }
 EXPECT_WEST="peer-unreachable|timeout exceeded after 5 retransmits"
-EXPECT_PEER="peer-unreachable|timeout exceeded"
+EXPECT_PEER="firewall-blocks-ike|udp dport { 500, 4500 } drop"
+EXPECT_EAST="firewall-blocks-ike|udp dport { 500, 4500 } drop"
