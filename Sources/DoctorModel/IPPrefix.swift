@@ -81,9 +81,23 @@ public struct IPPrefix: Sendable, Hashable, CustomStringConvertible {
         return all.flatMap { [UInt8($0 >> 8), UInt8($0 & 0xFF)] }
     }
 
+    /// RFC 5952 text: lower-case hex, the longest run (2+) of zero groups as `::`.
     static func formatV6(_ b: [UInt8]) -> String {
-        stride(from: 0, to: 16, by: 2).map { String(UInt16(b[$0]) << 8 | UInt16(b[$0 + 1]), radix: 16) }
-            .joined(separator: ":")
+        let groups = stride(from: 0, to: 16, by: 2).map { UInt16(b[$0]) << 8 | UInt16(b[$0 + 1]) }
+        var best = (start: -1, length: 0)
+        var i = 0
+        while i < 8 {
+            guard groups[i] == 0 else { i += 1; continue }
+            var j = i
+            while j < 8 && groups[j] == 0 { j += 1 }
+            if j - i > best.length { best = (i, j - i) }
+            i = j
+        }
+        let hex = groups.map { String($0, radix: 16) }
+        guard best.length >= 2 else { return hex.joined(separator: ":") }
+        let head = hex[0..<best.start].joined(separator: ":")
+        let tail = hex[(best.start + best.length)...].joined(separator: ":")
+        return head + "::" + tail
     }
 }
 

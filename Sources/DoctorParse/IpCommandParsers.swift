@@ -66,12 +66,19 @@ public enum PingParser {
                 continue
             }
             if t.hasPrefix("PING ") {
+                // IPv4: `PING 10.2.0.1 (10.2.0.1) from 10.1.0.1 : 1400(1428) bytes of data.`
+                // IPv6: `PING fd02::1(fd02::1) from fd01::1 : 1000 data bytes`
                 let w = t.split(separator: " ").map(String.init)
-                let sizeTok = w.first { $0.contains("(") && $0.first?.isNumber == true } ?? ""
-                let size = Int(sizeTok.split(separator: "(").first ?? "") ?? 56
-                current = PingProbe(destination: w.count > 1 ? w[1] : "?", payloadSize: size, dontFragment: df, transmitted: 0, received: 0,
+                var size = 56
+                if let i = w.firstIndex(of: "data"), i > 0, w.count > i + 1, w[i + 1].hasPrefix("bytes") {
+                    size = Int(w[i - 1]) ?? 56
+                } else if let i = w.firstIndex(of: "bytes"), i > 0 {
+                    size = Int(w[i - 1].split(separator: "(").first ?? "") ?? 56
+                }
+                let dest = w.count > 1 ? String(w[1].split(separator: "(").first ?? Substring(w[1])) : "?"
+                current = PingProbe(destination: dest, payloadSize: size, dontFragment: df, transmitted: 0, received: 0,
                                     reportedMTU: nil, source: SourceLine(file: document.name, line: n, text: raw))
-            } else if t.contains("mtu=") || t.contains("mtu = ") {
+            } else if t.contains("mtu=") || t.contains("mtu = ") || t.contains("mtu: ") {
                 let digits = t.components(separatedBy: "mtu").last?.filter(\.isNumber) ?? ""
                 current?.reportedMTU = Int(digits)
                 current?.dontFragment = true

@@ -113,6 +113,7 @@ struct KernelParsingTests {
         #expect(pings.allSatisfy { $0.dontFragment })
         #expect(pings.contains { $0.payloadSize == 1300 && $0.received > 0 })
         #expect(pings.contains { $0.payloadSize == 1350 && $0.received == 0 })
+        #expect(pings.first?.destination == "10.2.0.1")
     }
 
     @Test("a pasted terminal session (CRLF, prompts, whack prefixes) is split and recognised by content")
@@ -154,6 +155,16 @@ struct KernelParsingTests {
             let (docs, _) = InputRecognizer.resolve(RawDocument(name: path, content: .file(path: path), kind: nil))
             #expect(docs.first?.kind == kind, "\(path)")
         }
+    }
+
+    @Test("IPv6 prefixes: parse, contain, print compressed (RFC 5952)")
+    func ipv6() throws {
+        let p = try #require(IPPrefix("fd01::1/64"))
+        #expect(p.network.description == "fd01::/64")
+        #expect(try #require(IPPrefix("2001:db8:0:0:1:0:0:1")).description == "2001:db8::1:0:0:1/128")
+        #expect(try #require(IPPrefix("::")).description == "::/128")
+        #expect(p.contains(try #require(IPPrefix("fd01::abcd"))))
+        #expect(!p.contains(try #require(IPPrefix("fd02::1"))))
     }
 
     @Test("redaction masks PSKs and key hex, keeps SPIs")

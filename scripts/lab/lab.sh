@@ -193,6 +193,7 @@ defaults() {
     WEST_EXTRA=""; EAST_EXTRA=""; WEST_SUBNET=10.1.0.0/24; EAST_SUBNET=10.2.0.0/24
     WEST_SEES_EAST_SUBNET=""; EAST_SEES_WEST_SUBNET=""
     config_setup() { :; }
+    network_extra() { :; }  # more addresses/routes, before pluto starts (it orients by local interfaces)
     conn_body() { # SIDE: left is always "this side"
         local me=$1 mine peer peerip myip mysub peersub extra
         if [ "$me" = west ]; then
@@ -271,6 +272,7 @@ run_one() {
     RUN="$WORK_ROOT/$SCENARIO"; rm -rf "$RUN" "$OUT"; mkdir -p "$RUN" "$OUT"
     trap netns_down EXIT
     netns_up
+    network_extra
     write_config west; write_config east
     # `ip xfrm monitor` on west from the start: which SPI/reqid each SA got (the field report's trail).
     if [ "${MONITOR:-no}" = yes ]; then
@@ -306,7 +308,7 @@ export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export IPSEC_DOCTOR_BIN=${IPSEC_DOCTOR_BIN:-}
 mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t tmpfs tmpfs /run
 mount -t tmpfs tmpfs /var/run 2>/dev/null || true
-for m in xfrm_user esp4 veth xfrm4_tunnel tunnel4 ip_tables iptable_nat iptable_filter nf_nat xt_MASQUERADE xt_policy xt_length xt_tcpudp xt_conntrack; do modprobe \$m 2>/dev/null; done
+for m in xfrm_user esp4 esp6 xfrm6_tunnel tunnel6 ip6_tables ip6table_filter veth xfrm4_tunnel tunnel4 ip_tables iptable_nat iptable_filter nf_nat xt_MASQUERADE xt_policy xt_length xt_tcpudp xt_conntrack; do modprobe \$m 2>/dev/null; done
 for n in $*; do
     LAB_WORK=$WORK_ROOT bash $LAB_DIR/lab.sh run-one "\$n" "$out/\$n" >> $WORK_ROOT/uml-\$n.log 2>&1 \
         && echo "ok \$n" >> $status || echo "FAILED \$n" >> $status

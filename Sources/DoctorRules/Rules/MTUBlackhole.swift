@@ -6,6 +6,7 @@ struct MTUBlackhole: Rule {
     static let summary = "Large packets cannot cross the tunnel: computed ESP overhead vs egress MTU and DF-ping evidence give the exact mtu= and MSS clamp."
     static let examples: [RuleExample] = [
         .triggering("mtu-blackhole", cites: "ping"),
+        .triggering("ipv6-mtu-blackhole", cites: "packets transmitted"),
         .nonTriggering("healthy"),
         .nonTriggering("missing-policy"),
     ]
@@ -23,14 +24,17 @@ struct MTUBlackhole: Rule {
         let peerAddr = conn?.remote("")?.value
         let overhead = self.overhead(ctx, name: name, peer: peerAddr)
         let egress = egressMTU(ctx, peer: peerAddr)
-        let okInner = largestOK.payloadSize + 28
-        let lostInner = smallestLost.payloadSize + 28
+        // The inner packet is the ping payload plus ICMP and IP headers: 8 + 20 (IPv4) or 8 + 40 (IPv6).
+        let innerV6 = largestOK.destination.contains(":")
+        let headers = innerV6 ? 48 : 28
+        let okInner = largestOK.payloadSize + headers
+        let lostInner = smallestLost.payloadSize + headers
         let okOuter = overhead.outerSize(inner: okInner)
         let lostOuter = overhead.outerSize(inner: lostInner)
         let egressMax = overhead.maxInner(pathMTU: egress.mtu)
         guard lostInner <= egressMax else { return [] }  // the local kernel would have refused it with EMSGSIZE
         let mtu = overhead.maxInner(pathMTU: okOuter)
-        let mss = mtu - 40
+        let mss = mtu - (innerV6 ? 60 : 40)
         let geo = conn.flatMap { TunnelGeometry($0) }
         // A local host address inside the local subnet, to source the verification ping from.
         let sourceIP = ctx.local.localAddresses.compactMap { a -> String? in
@@ -62,9 +66,9 @@ struct MTUBlackhole: Rule {
                 RemedyBuilder.setKey("mtu", to: String(mtu), in: conn, connectionName: name ?? "CONN", end: .both,
                                      why: "Largest inner packet whose ESP packet (\(okOuter) bytes) is known to cross the path"),
                 .command(.both, "Clamp TCP MSS for the tunnel's traffic (nftables)",
-                         "nft add rule inet filter forward ip saddr \(l) ip daddr \(r) tcp flags syn tcp option maxseg size set \(mss)"),
-                .command(.both, "or with iptables", "iptables -t mangle -A FORWARD -s \(l) -d \(r) -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss \(mss)"),
-                .check(.local, "Verify: this DF ping must now pass", "ping -M do -s \(mtu - 28) -I \(sourceIP) \(largestOK.destination)"),
+                         "nft add rule inet filter forward \(innerV6 ? "ip6" : "ip") saddr \(l) \(innerV6 ? "ip6" : "ip") daddr \(r) tcp flags syn tcp option maxseg size set \(mss)"),
+                .command(.both, "or with \(innerV6 ? "ip6tables" : "iptables")", "\(innerV6 ? "ip6tables" : "iptables") -t mangle -A FORWARD -s \(l) -d \(r) -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss \(mss)"),
+                .check(.local, "Verify: this DF ping must now pass", "ping -M do -s \(mtu - headers) -I \(sourceIP) \(largestOK.destination)"),
             ]),
             rank: Rank.dataPath)]
     }
