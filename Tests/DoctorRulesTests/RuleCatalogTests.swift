@@ -82,6 +82,16 @@ struct ESPOverheadTests {
         #expect(o(16, 12, 16).outerSize(inner: 1438) == 1496)
     }
 
+    @Test("the real NAT-T SA of the natt-healthy capture gives the kernel's NAT-T number")
+    func fromRealNATTState() throws {
+        let snap = Repo.snapshot("natt-healthy", "west")
+        let out = try #require(snap.states?.first { $0.dst == "192.0.2.2" })
+        #expect(out.encapType == "espinudp")
+        let o = try #require(ESPOverhead.from(state: out))
+        #expect(o.natT && o.tunnel && !o.ipv6)
+        #expect(o.maxInner(pathMTU: 1500) == 1438)
+    }
+
     @Test func fromLibreswanTransform() {
         #expect(ESPOverhead.from(libreswanXfrm: "AES_GCM_16_256-NONE").maxInner(pathMTU: 1500) == 1446)
         #expect(ESPOverhead.from(libreswanXfrm: "AES_CBC_128-HMAC_SHA1_96").maxInner(pathMTU: 1500) == 1438)

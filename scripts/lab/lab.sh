@@ -57,6 +57,7 @@ netns_down() {
     for side in west east; do pluto_stop "$side" || true; done
     ip netns del "$W" 2>/dev/null || true
     ip netns del "$E" 2>/dev/null || true
+    for ns in ${EXTRA_NS:-}; do ip netns del "$ns" 2>/dev/null || true; done
 }
 
 side_ns() { [ "$1" = west ] && echo "$W" || echo "$E"; }
