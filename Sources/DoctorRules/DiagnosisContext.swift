@@ -3,32 +3,39 @@ import DoctorModel
 /// What the rules see: this end, optionally the peer, and helpers that
 /// answer the questions most rules ask.
 public struct DiagnosisContext: Sendable {
-    public var local: EndpointSnapshot
-    public var peer: EndpointSnapshot?
+    public let local: EndpointSnapshot
+    public let peer: EndpointSnapshot?
     /// `--conn NAME`
-    public var connectionFilter: String?
+    public let connectionFilter: String?
+    /// Connection names to diagnose: configured ones, plus any the logs or `ipsec status` talk about.
+    public let connectionNames: [String]
+    /// Computed once: every rule asks for configs and Child SAs by name, for every connection of a hub.
+    private let configs: [String: ConnectionConfig]
+    private let peerConfigs: [String: ConnectionConfig]
+    private let trafficByName: Set<String>
 
     public init(local: EndpointSnapshot, peer: EndpointSnapshot? = nil, connectionFilter: String? = nil) {
         self.local = local
         self.peer = peer
         self.connectionFilter = connectionFilter
-    }
-
-    /// Connection names to diagnose: configured ones, plus any the logs talk about.
-    public var connectionNames: [String] {
         var names: [String] = local.config?.connections.map(\.name) ?? []
-        for n in local.events.connectionNames.sorted() where !names.contains(n) { names.append(n) }
-        for n in local.statusConnections ?? [] where !names.contains(n) { names.append(n) }
-        if let f = connectionFilter { return names.filter { $0 == f } }
-        return names
+        var seen = Set(names)
+        for n in local.events.connectionNames.sorted() + (local.statusConnections ?? []) where !seen.contains(n) {
+            names.append(n)
+            seen.insert(n)
+        }
+        self.connectionNames = connectionFilter.map { f in names.filter { $0 == f } } ?? names
+        self.configs = Dictionary((local.config?.connections ?? []).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        self.peerConfigs = Dictionary((peer?.config?.connections ?? []).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        self.trafficByName = Set((local.trafficStatus ?? []).map(\.connection))
     }
 
-    public func config(_ name: String) -> ConnectionConfig? { local.config?.connection(named: name) }
+    public func config(_ name: String) -> ConnectionConfig? { configs[name] }
 
     /// The peer's definition of the same tunnel: same name, or the one whose addresses mirror ours.
     public func peerConfig(_ name: String) -> ConnectionConfig? {
         guard let peerCfg = peer?.config else { return nil }
-        if let same = peerCfg.connection(named: name) { return same }
+        if let same = peerConfigs[name] { return same }
         guard let mine = config(name), let myAddr = mine.local("")?.value, let theirAddr = mine.remote("")?.value else { return nil }
         return peerCfg.connections.first { $0.local("")?.value == theirAddr && $0.remote("")?.value == myAddr }
     }
@@ -36,8 +43,8 @@ public struct DiagnosisContext: Sendable {
     /// Does this end have an established Child SA for the connection?
     /// nil when nothing tells (no trafficstatus, no status, no log).
     public func isUp(_ name: String) -> Bool? {
-        if let ts = local.trafficStatus {
-            if ts.contains(where: { $0.connection == name }) { return true }
+        if local.trafficStatus != nil {
+            if trafficByName.contains(name) { return true }
             if local.statusStates == nil { return false }
         }
         if let st = local.statusStates {
@@ -62,7 +69,7 @@ public struct DiagnosisContext: Sendable {
     public func peerEvents(_ kind: IKEEventKind, _ name: String) -> [IKEEvent] {
         guard let peer else { return [] }
         // The peer may name the tunnel differently: use its mirrored connection's name then.
-        let peerName = peer.config?.connection(named: name) != nil ? name : (peerConfig(name)?.name ?? name)
+        let peerName = peerConfigs[name] != nil ? name : (peerConfig(name)?.name ?? name)
         return Self.events(kind, of: peer, connection: peerName)
     }
 

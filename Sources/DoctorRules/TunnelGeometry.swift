@@ -21,10 +21,32 @@ struct TunnelGeometry {
     var pairs: [(IPPrefix, IPPrefix)] { localSubnets.flatMap { l in remoteSubnets.map { (l, $0) } } }
 }
 
-extension Array where Element == XfrmPolicy {
+/// The SPD indexed by exact selector: a hub has tens of thousands of policies, and a connection's
+/// policies almost always carry exactly its subnets. A wider selector falls back to a scan.
+struct SPDIndex {
+    struct Key: Hashable {
+        var dir: PolicyDirection
+        var src: IPPrefix
+        var dst: IPPrefix
+    }
+
+    let exact: [Key: Int]
+    let policies: [XfrmPolicy]
+
+    init(_ policies: [XfrmPolicy]) {
+        self.policies = policies
+        var exact: [Key: Int] = [:]
+        for (i, p) in policies.enumerated() where !p.isSocketPolicy {
+            let k = Key(dir: p.direction, src: p.src.network, dst: p.dst.network)
+            if exact[k] == nil { exact[k] = i }
+        }
+        self.exact = exact
+    }
+
     /// The non-socket policy of a direction whose selector covers src -> dst.
     func covering(src: IPPrefix, dst: IPPrefix, _ dir: PolicyDirection) -> XfrmPolicy? {
-        first { $0.direction == dir && $0.src.contains(src) && $0.dst.contains(dst) && !$0.isSocketPolicy }
+        if let i = exact[Key(dir: dir, src: src.network, dst: dst.network)] { return policies[i] }
+        return policies.first { $0.direction == dir && !$0.isSocketPolicy && $0.src.contains(src) && $0.dst.contains(dst) }
     }
 }
 

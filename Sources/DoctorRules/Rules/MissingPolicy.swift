@@ -11,7 +11,8 @@ struct MissingPolicy: Rule {
     ]
 
     func evaluate(_ ctx: DiagnosisContext) -> [Finding] {
-        guard let policies = ctx.local.policies else { return [] }
+        guard let all = ctx.local.policies else { return [] }
+        let policies = SPDIndex(all)
         return ctx.connectionNames.compactMap { name in
             guard ctx.isUp(name) == true, let conn = ctx.config(name), let geo = TunnelGeometry(conn) else { return nil }
             if conn["type"]?.value == "passthrough" { return nil }
@@ -30,7 +31,7 @@ struct MissingPolicy: Rule {
                 title: "Tunnel is up but the SPD lacks \(missing.count) policy(ies): \(missing.joined(separator: "; "))",
                 explanation: """
                     pluto reports the Child SA as established, but the kernel's Security Policy Database \
-                    (\(ctx.local.policies?.first?.lines.first?.file ?? "ip xfrm policy")) has no policy for \
+                    (\(all.first?.lines.first?.file ?? "ip xfrm policy")) has no policy for \
                     \(missing.joined(separator: ", ")). \
                     \(outMissing ? "Without the out policy the kernel never looks for the SA: traffic to the remote subnet leaves unencrypted (or follows the normal route and is dropped or leaks). " : "")\
                     Without in/fwd policies decrypted packets are dropped (XfrmInNoPols). Something deleted the \

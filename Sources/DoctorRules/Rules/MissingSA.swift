@@ -13,9 +13,11 @@ struct MissingSA: Rule {
     func evaluate(_ ctx: DiagnosisContext) -> [Finding] {
         guard let policies = ctx.local.policies, let states = ctx.local.states else { return [] }
         var found: [String?: [(XfrmPolicy, XfrmTemplate)]] = [:]
+        // Indexed by reqid: a hub has tens of thousands of policies and SAs.
+        let byReqid = Dictionary(grouping: states.filter { !$0.isLarval }, by: \.reqid)
         for p in policies where !p.isSocketPolicy && p.action == "allow" && p.direction != .fwd {
             for t in p.templates where t.reqid != 0 && t.proto == "esp" {
-                let has = states.contains { !$0.isLarval && $0.reqid == t.reqid && (t.mode == "transport" || ($0.src == t.src && $0.dst == t.dst)) }
+                let has = (byReqid[t.reqid] ?? []).contains { t.mode == "transport" || ($0.src == t.src && $0.dst == t.dst) }
                 if !has { found[connection(of: p, ctx), default: []].append((p, t)) }
             }
         }
