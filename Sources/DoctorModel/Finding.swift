@@ -101,6 +101,8 @@ public struct Finding: Sendable, Hashable, Codable {
     public var isSymptom: Bool
     /// Findings attached to this one because they follow from it.
     public var symptoms: [Finding]
+    /// `peer` when the problem is on the other end (found in `--peer`'s capture); nil for this end.
+    public var side: String?
 
     public init(
         code: String, severity: Severity, connection: String?, title: String, explanation: String,

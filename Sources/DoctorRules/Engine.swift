@@ -8,10 +8,40 @@ public struct DiagnosisEngine {
     public init() {}
 
     public func diagnose(_ context: DiagnosisContext) -> [Finding] {
-        var findings: [Finding] = []
-        for rule in Self.rules { findings += rule.init().evaluate(context) }
+        var findings = Self.evaluate(context)
+        if let peer = context.peer {
+            findings += Self.peerSideFindings(context, peer: peer, alreadyFound: findings)
+        }
         if let f = context.connectionFilter { findings = findings.filter { $0.connection == nil || $0.connection == f } }
         return Self.rank(findings)
+    }
+
+    static func evaluate(_ context: DiagnosisContext) -> [Finding] {
+        rules.flatMap { $0.init().evaluate(context) }
+    }
+
+    /// Problems of the other end itself (its daemon, kernel, firewall, counters), seen from its own
+    /// capture. Codes already found for the connection are not repeated; `tunnel-down` is implied.
+    static func peerSideFindings(_ context: DiagnosisContext, peer: EndpointSnapshot, alreadyFound: [Finding]) -> [Finding] {
+        let reversed = DiagnosisContext(local: peer, peer: context.local)
+        // The peer may name the tunnel differently: report under this end's name.
+        var localName: [String: String] = [:]
+        for name in context.connectionNames { if let pc = context.peerConfig(name) { localName[pc.name] = name } }
+        let known = Set(alreadyFound.map { "\($0.code)|\($0.connection ?? "")" })
+        return evaluate(reversed).compactMap { f -> Finding? in
+            guard f.code != TunnelDown.code else { return nil }
+            var f = f
+            f.connection = f.connection.map { localName[$0] ?? $0 }
+            guard !known.contains("\(f.code)|\(f.connection ?? "")") else { return nil }
+            f.side = "peer"
+            f.title = "On \(peer.label): " + f.title
+            f.remedy = Remedy(summary: f.remedy.summary, steps: f.remedy.steps.map { step in
+                var s = step
+                s.end = step.end == .local ? .peer : step.end == .peer ? .local : .both
+                return s
+            })
+            return f
+        }
     }
 
     /// Groups by connection, picks the root cause, attaches symptoms.

@@ -139,6 +139,19 @@ struct EngineTests {
         #expect(out.first?.symptoms.first?.isSymptom == true)
     }
 
+    @Test("--peer: the peer's own problem (its pluto is down) leads, marked side=peer, remedy on the peer")
+    func peerSide() throws {
+        let out = DiagnosisEngine().diagnose(Repo.context("peer-ike-not-running", "west", withPeer: true))
+        let lead = try #require(out.first)
+        #expect(lead.code == "pluto-not-running")
+        #expect(lead.side == "peer")
+        #expect(lead.connection == "westnet-eastnet")
+        #expect(lead.remedy.steps.allSatisfy { $0.end == .peer })
+        #expect(lead.symptoms.map(\.code).contains("peer-ike-not-running"))
+        // Without --peer the same capture leads with what this end sees.
+        #expect(DiagnosisEngine().diagnose(Repo.context("peer-ike-not-running", "west", withPeer: false)).first?.code == "peer-ike-not-running")
+    }
+
     @Test("with nothing else wrong, a rising counter is itself the lead")
     func counterAlone() {
         let out = DiagnosisEngine.rank([f("xfrm-counter", nil, .error, Rank.counters, symptom: true)])

@@ -4,7 +4,7 @@ import DoctorModel
 struct PlutoNotRunning: Rule {
     static let code = "pluto-not-running"
     static let summary = "Libreswan's IKE daemon (pluto) is not running on this host: no tunnel can come up or answer."
-    static let explains: Set<String> = ["tunnel-down", "peer-unreachable"]
+    static let explains: Set<String> = ["tunnel-down", "peer-unreachable", "peer-ike-not-running", "debug-logging"]
     static let examples: [RuleExample] = [
         .triggering("peer-ike-not-running", "east", cites: "Pluto is not running"),
         .triggering("ikev1-peer-ike-not-running", "east", cites: "Pluto is not running"),

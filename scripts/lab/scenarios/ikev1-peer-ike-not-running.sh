@@ -3,4 +3,4 @@ IKE_VERSION=ikev1
 EAST_PLUTO=no
 UP_SECONDS=15
 EXPECT_WEST="peer-ike-not-running|Connection refused [errno 111"
-EXPECT_PEER="peer-ike-not-running|Connection refused"
+EXPECT_PEER="pluto-not-running|Pluto is not running"
