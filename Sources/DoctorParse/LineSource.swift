@@ -17,38 +17,11 @@ public struct LineSource {
     /// Calls `body(lineNumber, text)` for each line; stops early when body returns false.
     /// Throws when the file cannot be opened.
     public func forEach(_ body: (Int, Substring) throws -> Bool) throws {
-        switch document.content {
-        case .text(let s):
-            var n = document.firstLine - 1
-            // Split on the byte: in Swift "\r\n" is one Character and would never equal "\n".
-            for raw in s.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
-                n += 1
-                if try !body(n, Self.chomp(Substring(String(decoding: raw, as: UTF8.self)))) { return }
-            }
-        case .file(let path):
-            guard let fp = fopen(path, "r") else {
-                throw ParseError.cannotOpen(path: path, reason: String(cString: strerror(errno)))
-            }
-            defer { fclose(fp) }
-            var buffer: UnsafeMutablePointer<CChar>? = nil
-            var capacity = 0
-            defer { free(buffer) }
-            var n = 0
-            while true {
-                let len = getline(&buffer, &capacity, fp)
-                if len < 0 { break }
-                n += 1
-                guard let buffer else { break }
-                let line = buffer.withMemoryRebound(to: UInt8.self, capacity: len) {
-                    String(decoding: UnsafeBufferPointer(start: $0, count: len), as: UTF8.self)
-                }
-                if try !body(n, Self.chomp(Substring(line))) { return }
-            }
-        }
+        try forEachBytes { n, bytes in try body(n, Substring(String(decoding: bytes, as: UTF8.self))) }
     }
 
-    /// Like `forEach`, but hands out the raw bytes of each line (no trailing CR/LF) without building a
-    /// String: the log hot path looks at bytes first and makes a String only for the few lines that matter.
+    /// The one reading loop: hands out the raw bytes of each line (no trailing CR/LF) without building a
+    /// String, so the log hot path can look at bytes first and make a String only for the lines that matter.
     public func forEachBytes(_ body: (Int, UnsafeBufferPointer<UInt8>) throws -> Bool) throws {
         func trimmed(_ p: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
             var n = p.count
@@ -56,10 +29,19 @@ public struct LineSource {
             return UnsafeBufferPointer(rebasing: p[0..<n])
         }
         switch document.content {
-        case .text:
-            try forEach { n, line in
-                var copy = String(line)
-                return try copy.withUTF8 { try body(n, trimmed($0)) }
+        case .text(let s):
+            var n = document.firstLine - 1
+            var text = s
+            try text.withUTF8 { all in
+                // Split on the byte: in Swift "\r\n" is one Character and would never equal "\n".
+                var start = 0
+                while start <= all.count {
+                    var end = start
+                    while end < all.count && all[end] != 10 { end += 1 }
+                    n += 1
+                    if try !body(n, trimmed(UnsafeBufferPointer(rebasing: all[start..<end]))) { return }
+                    start = end + 1
+                }
             }
         case .file(let path):
             guard let fp = fopen(path, "r") else {
@@ -102,15 +84,6 @@ public struct LineSource {
         } catch {
             return ([], InputDiagnostic(file: document.name, line: nil, message: "\(error)"))
         }
-    }
-
-    static func chomp(_ s: Substring) -> Substring {
-        var s = s
-        // "\r\n" is a single Character in Swift, so test unicode scalars.
-        while let last = s.unicodeScalars.last, last == "\n" || last == "\r" {
-            s = Substring(s.unicodeScalars.dropLast())
-        }
-        return s
     }
 }
 
