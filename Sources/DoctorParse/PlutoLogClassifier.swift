@@ -20,8 +20,6 @@ import Foundation
 /// notify means "phase 1" before that and "Quick Mode" after.
 public struct PlutoLogClassifier {
     var isakmpEstablished: Set<String> = []
-    /// Reused buffer for the lower-cased bytes of the current line.
-    var scratch: [UInt8] = []
 
     public init() {}
 
@@ -35,6 +33,7 @@ public struct PlutoLogClassifier {
         "nss: error",
         "informational", "cannot respond", "no suitable", "oakley", "traffic selectors", "ts_unacceptable",
         "established", "initiating", "fatal",
+        "libreswan version",  // not classified: lets the reader pick the version up in the same pass
     ].map { Array($0.utf8) }
 
     /// Anchors grouped by their first two (lower-case) bytes, and a 64 Ki table from bigram to group: the
@@ -51,7 +50,7 @@ public struct PlutoLogClassifier {
     @inline(__always) static func lower(_ b: UInt8) -> UInt8 { b >= 65 && b <= 90 ? b | 0x20 : b }
 
     /// True when the line contains one of the anchors (ASCII case-insensitive).
-    public mutating func mightMatch(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    public func mightMatch(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         let n = bytes.count
         guard n >= 2 else { return false }
         let groups = Self.anchorGroups
@@ -88,20 +87,6 @@ public struct PlutoLogClassifier {
             start = UnsafeRawPointer(p) + 1
         }
         return false
-    }
-
-    /// ASCII case-insensitive search of several needles.
-    mutating func contains(_ bytes: UnsafeBufferPointer<UInt8>, anyOf needles: [[UInt8]]) -> Bool {
-        guard bytes.count > 0 else { return false }
-        scratch.removeAll(keepingCapacity: true)
-        scratch.reserveCapacity(bytes.count)
-        for b in bytes { scratch.append(b >= 65 && b <= 90 ? b | 0x20 : b) }
-        return scratch.withUnsafeBytes { hay in
-            for needle in needles {
-                if needle.withUnsafeBytes({ Self.find(hay, $0) }) { return true }
-            }
-            return false
-        }
     }
 
     /// Byte-level entry point for the log hot path.

@@ -119,21 +119,20 @@ public enum SnapshotBuilder {
         return lines.prefix(5).first { $0.1.contains("Pluto is not running") }.map { SourceLine(file: doc.name, line: $0.0, text: $0.1) }
     }
 
-    /// Streams a log through the classifier (constant memory, one pass).
+    /// Streams a log through the classifier (constant memory, one pass): one prefilter per line, and
+    /// a String only for the lines that pass it.
     static func readLog(_ doc: RawDocument, classifier: inout PlutoLogClassifier, into snap: inout EndpointSnapshot) {
         var events = snap.events
         var count = 0
         var version = snap.libreswanVersion
-        let versionNeedle = [Array("libreswan version ".utf8)]
         do {
             try LineSource(doc).forEachBytes { n, bytes in
                 count += 1
-                if let e = classifier.classify(bytes: bytes, file: doc.name, line: n) { events.append(e) }
-                if version == nil, classifier.contains(bytes, anyOf: versionNeedle) {
-                    let line = String(decoding: bytes, as: UTF8.self)
-                    if let r = line.range(of: "Libreswan Version ") {
-                        version = "Libreswan " + line[r.upperBound...].prefix(while: { $0 != " " })
-                    }
+                guard classifier.mightMatch(bytes) else { return true }
+                let line = String(decoding: bytes, as: UTF8.self)
+                if let e = classifier.classify(Substring(line), file: doc.name, line: n) { events.append(e) }
+                if version == nil, let r = line.range(of: "Libreswan Version ") {
+                    version = "Libreswan " + line[r.upperBound...].prefix(while: { $0 != " " })
                 }
                 return true
             }
