@@ -26,25 +26,13 @@ public enum FilterRuleParser {
     ]
 
     public static func parseIptablesSave(_ document: RawDocument) -> ([FilterRule], [FilterPolicy]) {
-        let (lines, _) = LineSource.lines(of: document)
-        var rules: [FilterRule] = []
-        var policies: [FilterPolicy] = []
-        var table = ""
-        var pos = 0
-        for (n, raw) in lines {
-            let t = raw.trimmingCharacters(in: .whitespaces)
-            if t.hasPrefix("*") { table = String(t.dropFirst()); continue }
-            guard table == "filter" else { continue }
-            let source = SourceLine(file: document.name, line: n, text: raw)
-            if t.hasPrefix(":INPUT ") {
-                let w = t.split(separator: " ")
-                policies.append(FilterPolicy(backend: "iptables", chain: "INPUT", action: action(w.count > 1 ? String(w[1]) : ""), source: source))
-                continue
-            }
-            guard t.hasPrefix("-A INPUT ") else { continue }
-            let w = t.split(separator: " ").map(String.init)
+        let (saved, chainPolicies, _) = IptablesSaveText.read(document)
+        let policies = chainPolicies.filter { $0.table == "filter" && $0.chain == "INPUT" }
+            .map { FilterPolicy(backend: "iptables", chain: "INPUT", action: action($0.policy), source: $0.source) }
+        let rules = saved.filter { $0.table == "filter" && $0.chain == "INPUT" }.map { rule -> FilterRule in
+            let w = rule.words
             var proto: String?, ports: [Int] = [], saddr: IPPrefix?, target = "", conditional = false
-            var i = 2
+            var i = 0
             while i < w.count {
                 let next = i + 1 < w.count ? w[i + 1] : ""
                 switch w[i] {
@@ -60,59 +48,42 @@ public enum FilterRuleParser {
                 }
                 i += 1
             }
-            rules.append(FilterRule(backend: "iptables", chain: "INPUT", position: pos, proto: proto == "50" ? "esp" : proto,
-                                    dports: ports, saddr: saddr, conditional: conditional, action: action(target), source: source))
-            pos += 1
+            return FilterRule(backend: "iptables", chain: "INPUT", position: rule.position, proto: proto == "50" ? "esp" : proto,
+                              dports: ports, saddr: saddr, conditional: conditional, action: action(target), source: rule.source)
         }
         return (rules, policies)
     }
 
     public static func parseNft(_ document: RawDocument) -> ([FilterRule], [FilterPolicy]) {
-        let (lines, _) = LineSource.lines(of: document)
+        let (chains, _) = NftText.read(document)
         var rules: [FilterRule] = []
         var policies: [FilterPolicy] = []
-        var chain: String?
-        var tableName = ""
-        var isInput = false
-        var pos = 0
-        var depth = 0
-        for (n, raw) in lines {
-            let t = raw.trimmingCharacters(in: .whitespaces)
-            let w = t.split(separator: " ").map(String.init)
-            if w.first == "table" { tableName = w.dropFirst().prefix(2).joined(separator: " "); depth = 1; continue }
+        for c in chains where c.hooks("filter", "input") {
             // Kept as "family table chain": exactly what `nft insert rule` needs.
-            if w.first == "chain", depth >= 1 { chain = "\(tableName) \(w.count > 1 ? w[1] : "?")"; isInput = false; depth = 2; continue }
-            if t == "}" { depth = max(0, depth - 1); continue }
-            guard depth == 2, let chain else { continue }
-            let source = SourceLine(file: document.name, line: n, text: raw)
-            if w.first == "type" {
-                isInput = w.contains("filter") && w.contains("input")
-                if isInput, let i = w.firstIndex(of: "policy"), i + 1 < w.count {
-                    policies.append(FilterPolicy(backend: "nft", chain: chain, action: action(w[i + 1].trimmingCharacters(in: CharacterSet(charactersIn: ";"))), source: source))
+            let chain = "\(c.family) \(c.table) \(c.name)"
+            if let p = c.policy, let src = c.typeSource { policies.append(FilterPolicy(backend: "nft", chain: chain, action: action(p), source: src)) }
+            for (pos, (n, raw)) in c.rules.enumerated() {
+                let t = raw.trimmingCharacters(in: .whitespaces)
+                let w = t.split(separator: " ").map(String.init)
+                var proto: String?, ports: [Int] = []
+                if let i = w.firstIndex(where: { $0 == "udp" || $0 == "tcp" }), i + 2 < w.count, w[i + 1] == "dport" {
+                    proto = w[i]
+                    if w[i + 2] == "{" {
+                        var j = i + 3
+                        while j < w.count, w[j] != "}" { if let p = Int(w[j].trimmingCharacters(in: CharacterSet(charactersIn: ","))) { ports.append(p) }; j += 1 }
+                    } else if let p = Int(w[i + 2]) {
+                        ports = [p]
+                    }
+                } else if t.contains("l4proto esp") || t.contains("ip protocol esp") || t.contains("l4proto 50") {
+                    proto = "esp"
+                } else if w.contains("udp") || w.contains("tcp") {
+                    proto = w.contains("udp") ? "udp" : "tcp"
                 }
-                continue
+                let saddr = w.firstIndex(of: "saddr").flatMap { $0 + 1 < w.count ? IPPrefix(w[$0 + 1]) : nil }
+                let conditional = w.contains { conditionalTokens.contains($0) } || t.contains("!=")
+                rules.append(FilterRule(backend: "nft", chain: chain, position: pos, proto: proto, dports: ports, saddr: saddr,
+                                        conditional: conditional, action: action(w.last ?? ""), source: SourceLine(file: document.name, line: n, text: raw)))
             }
-            guard isInput, !t.isEmpty else { continue }
-            var proto: String?, ports: [Int] = []
-            if let i = w.firstIndex(where: { $0 == "udp" || $0 == "tcp" }), i + 2 < w.count, w[i + 1] == "dport" {
-                proto = w[i]
-                if w[i + 2] == "{" {
-                    var j = i + 3
-                    while j < w.count, w[j] != "}" { if let p = Int(w[j].trimmingCharacters(in: CharacterSet(charactersIn: ","))) { ports.append(p) }; j += 1 }
-                } else if let p = Int(w[i + 2]) {
-                    ports = [p]
-                }
-            } else if t.contains("l4proto esp") || t.contains("ip protocol esp") || t.contains("l4proto 50") {
-                proto = "esp"
-            } else if w.contains("udp") || w.contains("tcp") {
-                proto = w.contains("udp") ? "udp" : "tcp"
-            }
-            let saddr = w.firstIndex(of: "saddr").flatMap { $0 + 1 < w.count ? IPPrefix(w[$0 + 1]) : nil }
-            let conditional = w.contains { conditionalTokens.contains($0) } || t.contains("!=")
-            let last = w.last ?? ""
-            rules.append(FilterRule(backend: "nft", chain: chain, position: pos, proto: proto, dports: ports, saddr: saddr,
-                                    conditional: conditional, action: action(last), source: source))
-            pos += 1
         }
         return (rules, policies)
     }

@@ -12,44 +12,15 @@ import Foundation
 ///     }
 public enum NftRulesetParser {
     public static func parse(_ document: RawDocument) -> ([NatRule], [InputDiagnostic]) {
-        let (lines, unreadable) = LineSource.lines(of: document)
+        let (chains, unreadable) = NftText.read(document)
         if let unreadable { return ([], [unreadable]) }
         var rules: [NatRule] = []
-        var family: String?, table: String?, chain: String?
-        var chainIsNatPostrouting = false
-        var chainLines: [(Int, String)] = []
-        var depth = 0
-        func flushChain() {
-            guard chainIsNatPostrouting, let chain else { return }
+        for chain in chains where chain.hooks("nat", "postrouting") {
             var pos = 0
-            for (n, line) in chainLines {
-                let parsed = parseRule(line, file: document.name, line: n, family: family, table: table, chain: chain, position: pos)
-                rules.append(contentsOf: parsed)
+            for (n, line) in chain.rules {
+                let parsed = parseRule(line, file: document.name, line: n, family: chain.family, table: chain.table, chain: chain.name, position: pos)
+                rules += parsed
                 if !parsed.isEmpty { pos += 1 }
-            }
-        }
-        for (n, raw) in lines {
-            let t = raw.trimmingCharacters(in: .whitespaces)
-            let w = t.split(separator: " ").map(String.init)
-            if w.first == "table", w.count >= 3 {
-                family = w[1]; table = w[2]; depth = 1
-                continue
-            }
-            if w.first == "chain", w.count >= 2, depth >= 1 {
-                chain = w[1]; chainIsNatPostrouting = false; chainLines = []; depth = 2
-                continue
-            }
-            if t == "}" {
-                if depth == 2 { flushChain(); chain = nil }
-                depth = max(0, depth - 1)
-                continue
-            }
-            if depth == 2 {
-                if w.first == "type" {
-                    chainIsNatPostrouting = w.contains("nat") && w.contains("postrouting")
-                } else if !t.isEmpty {
-                    chainLines.append((n, raw))
-                }
             }
         }
         return (rules, [])
@@ -200,16 +171,11 @@ public enum NftJSONParser {
 ///     COMMIT
 public enum IptablesSaveParser {
     public static func parse(_ document: RawDocument) -> ([NatRule], [InputDiagnostic]) {
-        let (lines, unreadable) = LineSource.lines(of: document)
+        let (saved, _, unreadable) = IptablesSaveText.read(document)
         if let unreadable { return ([], [unreadable]) }
         var out: [NatRule] = []
-        var table = ""
-        var pos = 0
-        for (n, raw) in lines {
-            let t = raw.trimmingCharacters(in: .whitespaces)
-            if t.hasPrefix("*") { table = String(t.dropFirst()); continue }
-            guard table == "nat", t.hasPrefix("-A POSTROUTING ") else { continue }
-            let w = t.split(separator: " ").map(String.init)
+        for rule in saved where rule.table == "nat" && rule.chain == "POSTROUTING" {
+            let w = rule.words
             var saddr: IPPrefix?, daddr: IPPrefix?, sneg = false, dneg = false, oif: String?
             var i = 0
             var negateNext = false
@@ -239,10 +205,9 @@ public enum IptablesSaveParser {
             default: .other
             }
             out.append(NatRule(
-                backend: "iptables", chain: "POSTROUTING", position: pos, saddr: saddr, daddr: daddr, saddrNegated: sneg,
+                backend: "iptables", chain: "POSTROUTING", position: rule.position, saddr: saddr, daddr: daddr, saddrNegated: sneg,
                 daddrNegated: dneg, outInterface: oif, matchesIPsecPolicy: polIPsec && dirOut, excludesIPsecPolicy: polNone,
-                action: action, family: "ip", table: "nat", source: SourceLine(file: document.name, line: n, text: raw)))
-            pos += 1
+                action: action, family: "ip", table: "nat", source: rule.source))
         }
         return (out, [])
     }

@@ -86,6 +86,34 @@ struct KernelParsingTests {
         #expect(nft.first?.source.line == 4)
     }
 
+    @Test("nft text: sets inside a table do not end it; NAT and input-filter chains come from one reader")
+    func nftBlocks() throws {
+        let text = """
+            table inet fw {
+            	set peers {
+            		type ipv4_addr
+            		elements = { 192.0.2.2 }
+            	}
+            	chain input {
+            		type filter hook input priority filter; policy drop;
+            		ct state established accept
+            	}
+            	chain postrouting {
+            		type nat hook postrouting priority srcnat; policy accept;
+            		oifname "vw" masquerade
+            	}
+            }
+            """
+        let doc = RawDocument(name: "nft", content: .text(text), kind: .nftRuleset)
+        let (nat, _) = NftRulesetParser.parse(doc)
+        #expect(nat.map(\.action) == [.masquerade])
+        #expect(nat.first?.family == "inet" && nat.first?.table == "fw" && nat.first?.source.line == 12)
+        let (filter, policies) = FilterRuleParser.parseNft(doc)
+        #expect(policies.map(\.action) == [.drop])
+        #expect(policies.first?.chain == "inet fw input")
+        #expect(filter.count == 1 && filter.first?.conditional == true)
+    }
+
     @Test("nft -j list ruleset (real capture) gives the same NAT rule as the text form")
     func nftJSON() throws {
         let (json, diags) = NftJSONParser.parse(Repo.doc(Repo.example("nat-before-ipsec-nft", "west", "nft-ruleset.json")))
