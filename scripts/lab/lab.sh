@@ -124,6 +124,11 @@ ping_test() { # NS SRC DST SIZE...
     done
 }
 
+# West's host 10.1.0.1 pings east's 10.2.0.1 through the tunnel with DF set; the result is ping.txt.
+west_pings() { # SIZE...
+    ping_test "$W" 10.1.0.1 10.2.0.1 "$@" > "$RUN/west/ping.txt"
+}
+
 xfrm_stat_sample() {
     echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ)"
     ip netns exec "$1" cat /proc/net/xfrm_stat

@@ -4,7 +4,7 @@ WEST_EXTRA="    retransmit-interval=10000"
 EAST_EXTRA="    retransmit-interval=10000"
 after_up() {
     sleep 1
-    ping_test "$W" 10.1.0.1 10.2.0.1 56 1000 1300 > "$RUN/west/ping.txt"
+    west_pings 56 1000 1300
 }
 EXPECT_WEST="none"
 EXPECT_PEER="none"

@@ -5,7 +5,7 @@ EAST_EXTRA="    retransmit-interval=10000"
 after_up() {
     sleep 1
     ip netns exec "$W" ip xfrm policy delete src 10.1.0.0/24 dst 10.2.0.0/24 dir out
-    ping_test "$W" 10.1.0.1 10.2.0.1 56 > "$RUN/west/ping.txt"
+    west_pings 56
 }
 EXPECT_WEST="missing-policy|type=ESP"
 EXPECT_PEER="missing-policy|westnet-eastnet"

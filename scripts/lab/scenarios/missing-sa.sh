@@ -8,6 +8,6 @@ after_up() {
     spi=$(ip netns exec "$W" ip xfrm state | awk '/^src 192.0.2.2 dst 192.0.2.1/{getline; print $4; exit}')
     ip netns exec "$W" ip xfrm state delete src 192.0.2.2 dst 192.0.2.1 proto esp spi "$spi"
 }
-during_sampling() { ping_test "$W" 10.1.0.1 10.2.0.1 56 > "$RUN/west/ping.txt"; }
+during_sampling() { west_pings 56; }
 EXPECT_WEST="missing-sa|dir in"
 EXPECT_PEER="missing-sa|reqid"

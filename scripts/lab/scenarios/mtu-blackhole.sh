@@ -5,7 +5,7 @@ EAST_EXTRA="    retransmit-interval=10000"
 after_up() {
     sleep 1
     ip netns exec "$E" iptables-legacy -A INPUT -p esp -m length --length 1401:65535 -j DROP
-    ping_test "$W" 10.1.0.1 10.2.0.1 56 1000 1200 1300 1320 1330 1340 1350 1372 1400 > "$RUN/west/ping.txt"
+    west_pings 56 1000 1200 1300 1320 1330 1340 1350 1372 1400
 }
 EXPECT_WEST="mtu-blackhole|packets transmitted"
 EXPECT_PEER="mtu-blackhole|ping"

@@ -6,6 +6,6 @@ after_up() {
     sleep 1
     ip netns exec "$W" iptables-legacy -t nat -A POSTROUTING -o vw -j MASQUERADE
 }
-during_sampling() { ping_test "$W" 10.1.0.1 10.2.0.1 56 > "$RUN/west/ping.txt"; }
+during_sampling() { west_pings 56; }
 EXPECT_WEST="nat-before-ipsec|-j MASQUERADE"
 EXPECT_PEER="nat-before-ipsec|MASQUERADE"

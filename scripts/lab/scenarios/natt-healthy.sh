@@ -27,7 +27,7 @@ network_extra() {
 west_conn() { conn_body west | sed 's/left=192.0.2.1/left=198.51.100.2/'; }
 after_up() {
     sleep 1
-    ping_test "$W" 10.1.0.1 10.2.0.1 56 1000 1300 > "$RUN/west/ping.txt"
+    west_pings 56 1000 1300
 }
 EXPECT_WEST="none"
 EXPECT_PEER="none"

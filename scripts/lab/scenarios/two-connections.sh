@@ -18,7 +18,7 @@ after_up() {
       timeout 40 ip netns exec "$W" ipsec whack --ctlsocket "$(side_dir west)/run/pluto.ctl" --name lab --initiate 2>&1 || true
     } >> "$RUN/west/ipsec-up.txt"
     sleep 1
-    ping_test "$W" 10.1.0.1 10.2.0.1 56 > "$RUN/west/ping.txt"
+    west_pings 56
 }
 EXPECT_WEST="esp-proposal-mismatch|CREATE_CHILD_SA failed with error notification NO_PROPOSAL_CHOSEN"
 EXPECT_PEER="esp-proposal-mismatch|no local proposal matches remote proposals 1:ESP"

@@ -6,6 +6,6 @@ after_up() {
     sleep 1
     ip netns exec "$W" ip xfrm policy add src 10.1.0.1/32 dst 10.2.0.1/32 dir out action block priority 1
 }
-during_sampling() { ping_test "$W" 10.1.0.1 10.2.0.1 56 > "$RUN/west/ping.txt"; }
+during_sampling() { west_pings 56; }
 EXPECT_WEST="xfrm-counter|XfrmOutPolBlock"
 EXPECT_PEER="xfrm-counter|XfrmOutPolBlock"
