@@ -222,6 +222,9 @@ conn $CONN
     auto=add
     retransmit-timeout=10s
 EOF
+        # UML installs SAs slowly (an exec costs ~50 ms): without this the initiator logs spurious IKE_AUTH
+        # retransmissions even when all is well (lab-notes.md).
+        [ "$KERNEL" = uml ] && echo "    retransmit-interval=10000"
         [ -n "$extra" ] && printf '%b\n' "$extra"
         return 0
     }

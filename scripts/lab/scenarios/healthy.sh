@@ -1,7 +1,5 @@
 # A working IKEv2 PSK net-to-net tunnel with real ESP (user-mode Linux): no error expected.
 KERNEL=uml
-WEST_EXTRA="    retransmit-interval=10000"
-EAST_EXTRA="    retransmit-interval=10000"
 after_up() {
     sleep 1
     west_pings 56 1000 1300

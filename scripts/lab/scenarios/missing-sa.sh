@@ -1,7 +1,5 @@
 # The tunnel is up but west's inbound SA was deleted: its in policy's reqid has no SA, replies die.
 KERNEL=uml
-WEST_EXTRA="    retransmit-interval=10000"
-EAST_EXTRA="    retransmit-interval=10000"
 after_up() {
     sleep 1
     local spi

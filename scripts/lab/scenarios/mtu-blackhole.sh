@@ -1,7 +1,5 @@
 # A middlebox in front of east drops ESP packets above 1400 bytes without any ICMP: big packets vanish.
 KERNEL=uml
-WEST_EXTRA="    retransmit-interval=10000"
-EAST_EXTRA="    retransmit-interval=10000"
 after_up() {
     sleep 1
     ip netns exec "$E" iptables-legacy -A INPUT -p esp -m length --length 1401:65535 -j DROP

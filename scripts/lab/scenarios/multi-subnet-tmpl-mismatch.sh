@@ -2,8 +2,6 @@
 # come back on the Child SA of 10.1.0.0/24, so west's inbound template check (XfrmInTmplMismatch) drops them.
 KERNEL=uml
 MONITOR=yes
-WEST_EXTRA="    retransmit-interval=10000"
-EAST_EXTRA="    retransmit-interval=10000"
 west_conn() { conn_body west | sed 's|leftsubnet=10.1.0.0/24|leftsubnets={10.1.0.0/24,10.1.1.0/24}|'; }
 east_conn() { conn_body east | sed 's|rightsubnet=10.1.0.0/24|rightsubnets={10.1.0.0/24,10.1.1.0/24}|'; }
 before_up() { ip -n "$W" addr add 10.1.1.1/24 dev lo; }

@@ -1,7 +1,5 @@
 # West also masquerades everything leaving vw, with no exemption for the tunnel's subnets.
 KERNEL=uml
-WEST_EXTRA="    retransmit-interval=10000"
-EAST_EXTRA="    retransmit-interval=10000"
 after_up() {
     sleep 1
     ip netns exec "$W" iptables-legacy -t nat -A POSTROUTING -o vw -j MASQUERADE

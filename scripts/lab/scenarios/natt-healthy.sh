@@ -2,8 +2,6 @@
 # encapsulates ESP in UDP 4500 (NAT-T). A working tunnel: no error expected, and the NAT router's
 # masquerade (on another host) must not be mistaken for nat-before-ipsec.
 KERNEL=uml
-WEST_EXTRA="    retransmit-interval=10000"
-EAST_EXTRA="    retransmit-interval=10000"
 network_extra() {
     R="lr$ID"; EXTRA_NS=$R
     ip netns add "$R"

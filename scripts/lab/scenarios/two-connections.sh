@@ -2,15 +2,13 @@
 # Findings must be grouped per connection, and the healthy one must stay clean.
 KERNEL=uml
 CONN=office
-WEST_EXTRA="    retransmit-interval=10000"
-EAST_EXTRA="    retransmit-interval=10000"
 west_conn() {
     conn_body west; echo
-    CONN=lab WEST_SUBNET=10.1.1.0/24 EAST_SUBNET=10.2.1.0/24 WEST_EXTRA="$WEST_EXTRA\n    esp=aes256-sha2_512" conn_body west
+    CONN=lab WEST_SUBNET=10.1.1.0/24 EAST_SUBNET=10.2.1.0/24 WEST_EXTRA="${WEST_EXTRA:+$WEST_EXTRA\n}    esp=aes256-sha2_512" conn_body west
 }
 east_conn() {
     conn_body east; echo
-    CONN=lab WEST_SUBNET=10.1.1.0/24 EAST_SUBNET=10.2.1.0/24 EAST_EXTRA="$EAST_EXTRA\n    esp=aes128-sha2_256" conn_body east
+    CONN=lab WEST_SUBNET=10.1.1.0/24 EAST_SUBNET=10.2.1.0/24 EAST_EXTRA="${EAST_EXTRA:+$EAST_EXTRA\n}    esp=aes128-sha2_256" conn_body east
 }
 before_up() { ip -n "$W" addr add 10.1.1.1/24 dev lo; ip -n "$E" addr add 10.2.1.1/24 dev lo; }
 after_up() {
