@@ -59,13 +59,16 @@ public struct LiveCollector {
         var out = CollectedInputs(label: "this host", isLive: true)
         let version = runner.run(["ipsec", "--version"], timeout: commandTimeout)
         let hasLibreswan: Bool
-        if case .exited(0) = version.outcome, version.stdout.lowercased().contains("swan") {
+        switch version.outcome {
+        case .exited(0) where version.stdout.lowercased().contains("swan"):
             hasLibreswan = true
-        } else {
+        case .timedOut(let secs):
+            // A slow or hung `ipsec` is not a missing one: say so, and still ask pluto (each call has its timeout).
+            hasLibreswan = true
+            out.skipped.append(SkippedInput(input: "ipsec --version", reason: "no answer within \(Int(secs)) s; killed (the Libreswan version is unknown)"))
+        default:
             hasLibreswan = false
-            out.skipped.append(SkippedInput(
-                input: "ipsec --version",
-                reason: "Libreswan is not installed on this machine (no working `ipsec` command); IKE state and logs were not collected"))
+            out.skipped.append(SkippedInput(input: "ipsec --version", reason: Self.libreswanMissing))
         }
         for (argv, kind) in commands() {
             if !hasLibreswan && argv[0] == "ipsec" { continue }
@@ -102,6 +105,9 @@ public struct LiveCollector {
         out.documents.append(contentsOf: sampleXfrmStat(into: &out))
         return out
     }
+
+    /// The reason recorded when this machine has no Libreswan (the report then cannot call it healthy).
+    public static let libreswanMissing = "Libreswan is not installed on this machine (no working `ipsec` command); IKE state and logs were not collected"
 
     /// Tools whose absence is normal and not worth a "not collected" line.
     static let optionalTools: Set<String> = ["iptables-legacy-save"]

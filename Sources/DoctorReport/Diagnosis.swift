@@ -47,7 +47,7 @@ public struct Diagnosis: Sendable {
     }
 
     /// Live mode on a machine without Libreswan: there is no IPsec to call healthy.
-    public var libreswanMissing: Bool { skipped.contains { $0.input == "ipsec --version" } }
+    public var libreswanMissing: Bool { skipped.contains { $0.input == "ipsec --version" && $0.reason.hasPrefix("Libreswan is not installed") } }
 
     public var exitStatus: ExitStatus {
         if findings.contains(where: { $0.severity == .error || $0.severity == .warning }) { return .problemsFound }

@@ -12,3 +12,15 @@ public enum RuleCatalog {
     /// code -> codes that follow from it (from each rule's `explains`).
     public static let explains: [String: Set<String>] = Dictionary(uniqueKeysWithValues: all.map { ($0.code, $0.explains) })
 }
+
+extension RuleCatalog {
+    /// The code table of docs/findings.md (`ipsec-doctor codes --markdown`); a test keeps the file equal to it.
+    public static func markdownTable() -> String {
+        var out = "| code | what it finds | lab scenarios that produce it |\n|---|---|---|\n"
+        for rule in all {
+            let scenarios = Set(rule.examples.filter(\.triggers).map(\.scenario)).sorted().map { "`\($0)`" }.joined(separator: ", ")
+            out += "| `\(rule.code)` | \(rule.summary.replacingOccurrences(of: "|", with: "\\|")) | \(scenarios) |\n"
+        }
+        return out
+    }
+}

@@ -110,12 +110,7 @@ struct Codes: ParsableCommand {
 
     func run() {
         if markdown {
-            print("| code | what it finds | lab scenarios that produce it |")
-            print("|---|---|---|")
-            for rule in RuleCatalog.all {
-                let scenarios = Set(rule.examples.filter(\.triggers).map(\.scenario)).sorted().map { "`\($0)`" }.joined(separator: ", ")
-                print("| `\(rule.code)` | \(rule.summary.replacingOccurrences(of: "|", with: "\\|")) | \(scenarios) |")
-            }
+            print(RuleCatalog.markdownTable(), terminator: "")
             return
         }
         for rule in RuleCatalog.all { print("\(rule.code.padding(toLength: 28, withPad: " ", startingAt: 0)) \(rule.summary)") }

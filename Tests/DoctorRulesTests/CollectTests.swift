@@ -53,6 +53,19 @@ struct CollectTests {
         #expect(TextReport(color: false).render(d).contains("Libreswan is not installed on this machine"))
     }
 
+    @Test("a slow `ipsec --version` (timed out) is not a missing Libreswan: pluto is still asked")
+    func slowIpsec() throws {
+        var runner = try recorded(hang: false)
+        runner.outputs["ipsec --version"] = CommandResult(outcome: .timedOut(seconds: 10), stdout: "", stderr: "")
+        let inputs = LiveCollector(runner: runner, sampleInterval: 0, root: Repo.examples + "/healthy/west-root-absent").collect()
+        #expect(inputs.skipped.contains { $0.input == "ipsec --version" && $0.reason.hasPrefix("no answer within 10 s") })
+        let snap = SnapshotBuilder.build(inputs)
+        #expect(snap.trafficStatus?.first?.connection == "westnet-eastnet")
+        let d = Diagnosis(local: snap.label, peer: nil, connections: [], findings: [], skipped: snap.skipped, diagnostics: [],
+                          inputs: snap.inputs, libreswanVersion: nil)
+        #expect(!d.libreswanMissing)
+    }
+
     @Test("a hanging command is killed at its timeout")
     func timeout() {
         let r = SystemCommandRunner().run(["sleep", "30"], timeout: 0.5)

@@ -28,10 +28,40 @@ struct RuleCatalogTests {
         #expect(Set(required).isSubset(of: Set(RuleCatalog.all.map { $0.code })))
     }
 
-    @Test("docs/findings.md documents every code")
+    @Test("docs/findings.md holds exactly the table the catalog generates")
     func docsCurrent() throws {
         let doc = try String(contentsOfFile: Repo.root + "/docs/findings.md", encoding: .utf8)
-        for rule in RuleCatalog.all { #expect(doc.contains("`\(rule.code)`"), "docs/findings.md lacks \(rule.code)") }
+        // The table is the run of lines from its header to the first line that is not a table row.
+        let lines = doc.split(separator: "\n", omittingEmptySubsequences: false)
+        let start = try #require(lines.firstIndex { $0.hasPrefix("| code |") }, "docs/findings.md has no code table")
+        let rows = lines[start...].prefix { $0.hasPrefix("|") }
+        let committed = rows.joined(separator: "\n") + "\n"
+        #expect(committed == RuleCatalog.markdownTable(), "docs/findings.md is stale: swift run ipsec-doctor codes --markdown")
+    }
+
+    @Test("every rule under Sources/DoctorRules/Rules is in the catalog, once, and every code it explains exists")
+    func catalogComplete() throws {
+        let dir = Repo.root + "/Sources/DoctorRules/Rules"
+        var declared: [String] = []
+        for file in try FileManager.default.contentsOfDirectory(atPath: dir) where file.hasSuffix(".swift") {
+            let text = try String(contentsOfFile: "\(dir)/\(file)", encoding: .utf8)
+            // `struct PSKMismatch: Rule {` (possibly `Rule, Sendable`).
+            for line in text.split(separator: "\n") where line.contains(": Rule") {
+                guard let r = line.range(of: "struct ") else { continue }
+                declared.append(String(line[r.upperBound...].prefix { $0.isLetter || $0.isNumber || $0 == "_" }))
+            }
+        }
+        let listed = RuleCatalog.all.map { String(describing: $0) }
+        #expect(!declared.isEmpty)
+        #expect(Set(declared) == Set(listed), "declared but not in RuleCatalog.all: \(Set(declared).subtracting(listed).sorted()); listed but not declared: \(Set(listed).subtracting(declared).sorted())")
+        #expect(listed.count == Set(listed).count, "a rule is listed twice in RuleCatalog.all")
+        let codes = Set(RuleCatalog.all.map { $0.code })
+        for rule in RuleCatalog.all {
+            for code in rule.explains {
+                #expect(codes.contains(code), "\(rule.code) explains \(code), which no rule produces")
+                #expect(code != rule.code, "\(rule.code) explains itself")
+            }
+        }
     }
 
     static let cases: [(String, RuleExample)] = RuleCatalog.all.flatMap { r in r.examples.map { (r.code, $0) } }
@@ -48,7 +78,8 @@ struct RuleCatalogTests {
         if ex.triggers {
             #expect(!found.isEmpty, "\(label) should trigger")
             if let cites = ex.cites {
-                #expect(found.contains { $0.evidence.contains { $0.cited.contains(cites) } }, "\(label) should cite '\(cites)'")
+                // The cited line's text, not its file name: `cites: "ping"` must not be met by `ping.txt`.
+                #expect(found.contains { $0.evidence.contains { $0.text.contains(cites) } }, "\(label) should cite a line containing '\(cites)'")
             }
             for f in found {
                 #expect(!f.evidence.isEmpty, "\(label): a finding without evidence")

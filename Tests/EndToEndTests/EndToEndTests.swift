@@ -53,19 +53,31 @@ struct EndToEndTests {
         }
     }()
 
-    /// Scenarios whose capture includes a live-mode diagnosis made inside the west namespace.
+    /// Captures made in this run by the lab (scripts/test sets IPSEC_DOCTOR_CAPTURES), not the committed examples.
+    static var freshCaptures: Bool {
+        guard let dir = ProcessInfo.processInfo.environment["IPSEC_DOCTOR_CAPTURES"] else { return false }
+        return URL(fileURLWithPath: dir).standardizedFileURL.path != URL(fileURLWithPath: root + "/examples").standardizedFileURL.path
+    }
+
+    /// Every scenario of a fresh lab run: each must hold the live-mode diagnosis the lab made inside its west
+    /// namespace against the running daemons. The committed live-west.json files are examples, not evidence.
     static let liveScenarios: [String] = {
-        let dir = capturesDir
-        return ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted().filter {
-            FileManager.default.fileExists(atPath: "\(dir)/\($0)/live-west.json")
-        }
+        guard freshCaptures else { return [] }
+        return Set(cases.map(\.scenario)).sorted()
     }()
 
-    @Test("live mode inside the lab's west namespace names the same root cause", arguments: liveScenarios)
+    @Test("live mode inside the lab's west namespace, in this run, names the same root cause",
+          .enabled(if: freshCaptures, "needs a fresh lab run (scripts/test)"), arguments: liveScenarios)
     func live(_ scenario: String) throws {
         let dir = "\(Self.capturesDir)/\(scenario)"
         let e = try JSONDecoder().decode(Expect.self, from: try #require(FileManager.default.contents(atPath: dir + "/expect.json")))
         let want = try #require(e.live, "\(scenario): expect.json has no live expectation")
+        let livePath = dir + "/live-west.json"
+        try #require(FileManager.default.fileExists(atPath: livePath), "\(scenario): the lab made no live diagnosis (IPSEC_DOCTOR_BIN unset, or the run failed: see live-west.stderr)")
+        // Made by this binary: written after it was built.
+        let made = try FileManager.default.attributesOfItem(atPath: livePath)[.modificationDate] as? Date
+        let built = try FileManager.default.attributesOfItem(atPath: Self.binary)[.modificationDate] as? Date
+        if let made, let built { #expect(made >= built, "\(scenario): live-west.json is older than the binary under test") }
         let raw = try String(contentsOfFile: dir + "/live-west.json", encoding: .utf8)
         let json = try #require(try JSONSerialization.jsonObject(with: Data(raw.utf8)) as? [String: Any], "\(scenario): live-west.json is not JSON")
         let findings = json["findings"] as? [[String: Any]] ?? []
@@ -103,9 +115,13 @@ struct EndToEndTests {
         return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: r, as: UTF8.self))
     }
 
-    @Test("there are lab scenarios to check")
-    func haveCases() {
-        #expect(Self.cases.count >= 40, "expected the lab's scenarios in \(Self.capturesDir)")
+    @Test("every lab scenario has a capture with expectations")
+    func haveCases() throws {
+        let scenarios = try FileManager.default.contentsOfDirectory(atPath: Self.root + "/scripts/lab/scenarios")
+            .filter { $0.hasSuffix(".sh") }.map { String($0.dropLast(3)) }
+        let captured = Set(Self.cases.map(\.scenario))
+        #expect(!scenarios.isEmpty)
+        #expect(Set(scenarios).subtracting(captured).isEmpty, "no capture or expect.json in \(Self.capturesDir) for \(Set(scenarios).subtracting(captured).sorted())")
     }
 
     @Test("diagnose each capture", arguments: cases)
@@ -125,7 +141,8 @@ struct EndToEndTests {
         #expect(first["code"] as? String == c.firstCode, "\(c): first finding is \(first["code"] ?? "none")")
         let evidence = first["evidence"] as? [[String: Any]] ?? []
         let cited = evidence.map { "\($0["file"] ?? ""):\($0["line"] ?? 0): \($0["text"] ?? "")" }
-        #expect(cited.contains { $0.contains(c.cites) }, "\(c): evidence does not cite '\(c.cites)': \(cited)")
+        // The cited line's text, not its file name ("ping" must not be met by ping.txt).
+        #expect(evidence.contains { ($0["text"] as? String ?? "").contains(c.cites) }, "\(c): no cited line contains '\(c.cites)': \(cited)")
         for e in evidence {
             // Every cited line is really at that line of that file.
             guard let file = e["file"] as? String, let line = e["line"] as? Int, let text = e["text"] as? String,
@@ -179,12 +196,60 @@ struct EndToEndTests {
         #expect(out.contains("\"code\" : \"psk-mismatch\""))
     }
 
+    /// This machine's own kernel (ip xfrm, xfrm_stat) is read for real; pluto, its config and log are pointed
+    /// at paths that do not exist, so what the report must say is known whatever else runs here.
     @Test("live mode on this machine finishes and explains what it could not read")
     func live() throws {
-        let (status, out, _) = try Self.run(["diagnose", "--format", "json", "--sample-seconds", "0", "--command-timeout", "5"])
-        #expect([0, 1, 2].contains(status))
+        let (status, out, _) = try Self.run([
+            "diagnose", "--format", "json", "--sample-seconds", "0", "--command-timeout", "5",
+            "--config", "/nonexistent/ipsec.conf", "--ctlsocket", "/nonexistent/pluto.ctl", "--log", "/nonexistent/pluto.log",
+        ])
         let json = try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])
         #expect(json["schemaVersion"] as? Int == 1)
-        #expect(json["skipped"] != nil)
+        #expect(json["exitStatus"] as? Int == Int(status))
+        let skipped = (json["skipped"] as? [[String: String]] ?? []).map { "\($0["input"] ?? ""): \($0["reason"] ?? "")" }
+        let codes = (json["findings"] as? [[String: Any]] ?? []).compactMap { $0["code"] as? String }
+        if FileManager.default.isExecutableFile(atPath: "/usr/sbin/ipsec") {
+            // Libreswan is installed but no pluto answers on that socket: not healthy.
+            #expect(status == 1, "skipped: \(skipped)")
+            #expect(codes.first == "pluto-not-running", "\(codes)")
+            #expect(skipped.contains { $0.hasPrefix("ipsec whack --ctlsocket /nonexistent/pluto.ctl --status: ") && $0.contains("Pluto is not running") }, "\(skipped)")
+        } else {
+            #expect(status == 2)
+            #expect(skipped.contains { $0.contains("Libreswan is not installed") }, "\(skipped)")
+        }
+        #expect(skipped.contains("/nonexistent/ipsec.conf: does not exist"), "\(skipped)")
+        #expect(skipped.contains("/nonexistent/pluto.log: does not exist"), "\(skipped)")
+        // What could be read was read: this machine's xfrm state (root or not, the command runs).
+        let inputs = (json["inputs"] as? [[String: String]] ?? []).compactMap { $0["file"] }
+        #expect(inputs.contains("ip -s xfrm state") || skipped.contains { $0.hasPrefix("ip -s xfrm state: ") }, "\(inputs)")
+    }
+
+    /// The whole binary on captures whose every file is garbage: still a JSON report, a documented exit status
+    /// equal to the one the report states, and every input problem named with its file.
+    @Test("the binary on a fully mangled capture: valid JSON, documented exit status", arguments: ["healthy", "ikev2-psk-mismatch", "mtu-blackhole"])
+    func mangledBinary(_ scenario: String) throws {
+        let src = Self.root + "/examples/\(scenario)/west"
+        var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for mode in ["truncate", "noise"] {
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mangled-bin-\(UUID().uuidString)").path
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            for f in try FileManager.default.contentsOfDirectory(atPath: src) {
+                var data = [UInt8](FileManager.default.contents(atPath: "\(src)/\(f)") ?? Data())
+                if mode == "truncate" {
+                    data = Array(data.prefix(data.count / 3 + 1))
+                } else {
+                    data = (0..<2048).map { _ in seed = seed &* 6_364_136_223_846_793_005 &+ 1; return UInt8(truncatingIfNeeded: seed >> 56) }
+                }
+                FileManager.default.createFile(atPath: "\(dir)/\(f)", contents: Data(data))
+            }
+            let (status, out, err) = try Self.run(["diagnose", "--format", "json", dir])
+            #expect([0, 1, 2].contains(status), "\(scenario) \(mode): exit \(status)")
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any], "\(scenario) \(mode): not JSON")
+            #expect(json["exitStatus"] as? Int == Int(status), "\(scenario) \(mode)")
+            #expect(json["findings"] is [Any])
+            for line in err.split(separator: "\n") { #expect(line.hasPrefix(dir), "\(scenario) \(mode): stderr line names no file: \(line)") }
+        }
     }
 }

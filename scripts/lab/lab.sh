@@ -5,23 +5,29 @@
 #
 #   lab.sh list                       scenario names and the kernel each needs
 #   lab.sh capture OUT [NAME ...]     run scenarios (all by default) and write OUT/NAME/{west,east}
-#   lab.sh run-one NAME OUTDIR        one scenario on the running kernel (used by capture and inside UML)
+#   lab.sh run-one NAME OUTDIR        one scenario on the running kernel (used by capture and inside guests)
 #   lab.sh expect NAME OUTDIR         (re)write OUTDIR/expect.json from the scenario's EXPECT_* lines
+#   lab.sh engine                     which guest engine boots here, and why (guest.sh)
 #
 # Host-kernel scenarios (IKE only: the host has no ESP) run in parallel on the
-# host; "uml" scenarios (real ESP, traffic, xfrm counters) run inside one
-# user-mode-Linux guest that shares the host filesystem.
+# host; "guest" scenarios (real ESP, traffic, xfrm counters) run inside Linux
+# guests that share the host filesystem (user-mode Linux, or QEMU with Debian's
+# kernel where UML cannot boot: guest.sh), one guest per core, in parallel.
+# OUT and the lab's logs must be on the shared filesystem but not under /tmp or
+# /var/tmp, which are the guest's own under QEMU.
 set -euo pipefail
 
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-WORK_ROOT=${LAB_WORK:-/tmp/ipsec-doctor-lab}
+WORK_ROOT=${LAB_WORK:-$(cd "$LAB_DIR/../.." && pwd)/.lab-work}
+# shellcheck source=guest.sh
+source "$LAB_DIR/guest.sh"
 # Throwaway lab secrets. The no-secrets test greps every output for them.
 LAB_PSK="lab-psk-0b5e7d1c9a2f48e6b3d7c5a1e9f20486-west-east"
 LAB_PSK_WRONG="lab-psk-wrong-77f1c2d9e8a34b6c9d0e1f2a3b4c5d6e-east"
 
 log() { printf '[lab %s] %s\n' "${SCENARIO:-}" "$*" >&2; }
 
-scenario_kernel() { # NAME -> host|uml
+scenario_kernel() { # NAME -> host|guest
     ( KERNEL=host; source "$LAB_DIR/scenarios/$1.sh"; echo "$KERNEL" )
 }
 
@@ -108,7 +114,7 @@ initiate() { # CONN [SECONDS]
       echo "# exit status $rc"; } > "$RUN/west/ipsec-up.txt"
 }
 
-# East stops answering: a firewall drops IKE, NAT-T and ESP (UML: iptables-legacy).
+# East stops answering: a firewall drops IKE, NAT-T and ESP (guests: iptables-legacy, the same on every engine).
 east_goes_silent() {
     ip netns exec "$E" iptables-legacy -A INPUT -p udp --dport 500 -j DROP
     ip netns exec "$E" iptables-legacy -A INPUT -p udp --dport 4500 -j DROP
@@ -170,7 +176,7 @@ live_diagnose() { # SIDE
     local side=$1 d logs=()
     d=$(side_dir "$side")
     [ -f "$d/pluto.log" ] && logs=(--log "$d/pluto.log")
-    timeout 120 ip netns exec "$(side_ns "$side")" "$IPSEC_DOCTOR_BIN" diagnose --format json --sample-seconds 4 \
+    timeout 300 ip netns exec "$(side_ns "$side")" "$IPSEC_DOCTOR_BIN" diagnose --format json --sample-seconds 4 --command-timeout 30 \
         --config "$d/ipsec.conf" --secrets "$d/ipsec.secrets" --ctlsocket "$d/run/pluto.ctl" "${logs[@]}" \
         > "$OUT/live-$side.json" 2> "$OUT/live-$side.stderr" &
     local pid=$!
@@ -222,9 +228,9 @@ conn $CONN
     auto=add
     retransmit-timeout=10s
 EOF
-        # UML installs SAs slowly (an exec costs ~50 ms): without this the initiator logs spurious IKE_AUTH
-        # retransmissions even when all is well (lab-notes.md).
-        [ "$KERNEL" = uml ] && echo "    retransmit-interval=10000"
+        # Guests install SAs slowly (an exec costs ~50 ms in UML, more under TCG): without this the initiator
+        # logs spurious IKE_AUTH retransmissions even when all is well (lab-notes.md).
+        [ "$KERNEL" = guest ] && echo "    retransmit-interval=10000"
         [ -n "$extra" ] && printf '%b\n' "$extra"
         return 0
     }
@@ -300,52 +306,73 @@ run_one() {
     log "captured into $OUT"
 }
 
-# ---------------------------------------------------------------- UML
-uml_run() { # OUT NAME...
+# ---------------------------------------------------------------- guests
+# guest_run OUT NAME...: the guest scenarios, split over one guest per core (GUESTS), each guest running
+# its share in turn. Every scenario ends as "ok" or "FAILED" in its guest's status; a guest that did not
+# boot, or scenarios that never ran, are errors naming the engine and the console log.
+guest_run() {
     local out=$1; shift
-    local init="$WORK_ROOT/uml-init.sh" status="$WORK_ROOT/uml-status"
-    mkdir -p "$WORK_ROOT"; rm -f "$status"
-    # UML loads its modules from /lib/modules/<uml version>; link only that version so host modules stay.
-    if [ -d /lib/modules ] && [ ! -L /lib/modules ]; then
-        for v in /usr/lib/uml/modules/*; do ln -sfn "$v" "/lib/modules/$(basename "$v")"; done
-    else
-        ln -sfn /usr/lib/uml/modules /lib/modules
-    fi
-    cat > "$init" <<EOF
-#!/bin/bash
-export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-export IPSEC_DOCTOR_BIN=${IPSEC_DOCTOR_BIN:-}
-mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t tmpfs tmpfs /run
-mount -t tmpfs tmpfs /var/run 2>/dev/null || true
-for m in xfrm_user esp4 esp6 xfrm6_tunnel tunnel6 ip6_tables ip6table_filter veth xfrm4_tunnel tunnel4 ip_tables iptable_nat iptable_filter nf_nat xt_MASQUERADE xt_policy xt_length xt_tcpudp xt_conntrack; do modprobe \$m 2>/dev/null; done
-for n in $*; do
-    LAB_WORK=$WORK_ROOT bash $LAB_DIR/lab.sh run-one "\$n" "$out/\$n" >> $WORK_ROOT/uml-\$n.log 2>&1 \
-        && echo "ok \$n" >> $status || echo "FAILED \$n" >> $status
-done
-poweroff -f
-EOF
-    chmod +x "$init"
-    timeout 900 linux.uml mem=768M root=/dev/root rootfstype=hostfs rootflags=/ rw \
-        init="$init" con=null con0=fd:0,fd:1 </dev/null >"$WORK_ROOT/uml-console.log" 2>&1 || true
-    cat "$status" 2>/dev/null || echo "UML produced no status (see $WORK_ROOT/uml-console.log)"
-    ! grep -q FAILED "$status" 2>/dev/null && [ -s "$status" ]
+    local names=("$@") n=${GUESTS:-$(nproc)} g pids=() failed=0
+    [ "$n" -ge 1 ] || n=1
+    [ "$n" -le ${#names[@]} ] || n=${#names[@]}
+    guest_choose || return 1
+    echo "== lab: guest engine $GUEST_ENGINE: $GUEST_WHY; ${#names[@]} scenarios in $n guest(s)"
+    GUEST_ENGINE_USED=$GUEST_ENGINE
+    # Inside the guest the scenarios' own files (pluto sockets, logs) live on the guest's tmpfs /run: unix
+    # sockets on 9p are not reliable, and nothing there needs to outlive the scenario but its capture.
+    for ((g = 0; g < n; g++)); do
+        local share=() k body dir="$WORK_ROOT/guest-$g"
+        for ((k = g; k < ${#names[@]}; k += n)); do share+=("${names[$k]}"); done
+        rm -rf "$dir"; mkdir -p "$dir"
+        body="export IPSEC_DOCTOR_BIN=${IPSEC_DOCTOR_BIN:-}
+mkdir -p /run/ipsec-doctor-lab
+for s in ${share[*]}; do
+    LAB_WORK=/run/ipsec-doctor-lab bash $LAB_DIR/lab.sh run-one \"\$s\" \"$out/\$s\" >> $WORK_ROOT/guest-\$s.log 2>&1 \\
+        && echo \"ok \$s\" >> $dir/status || echo \"FAILED \$s\" >> $dir/status
+done"
+        guest_init "$GUEST_ENGINE" "$dir/status" "$body" > "$dir/init.sh"; chmod +x "$dir/init.sh"
+        printf '%s\n' "${share[@]}" > "$dir/scenarios"
+        guest_boot "$GUEST_ENGINE" "$dir/init.sh" "$dir/console.log" "${GUEST_SECONDS:-2400}" &
+        pids+=($!)
+    done
+    for p in "${pids[@]}"; do wait "$p" || true; done
+    for ((g = 0; g < n; g++)); do
+        local dir="$WORK_ROOT/guest-$g" s
+        if ! grep -q '^booted ' "$dir/status" 2>/dev/null; then
+            echo "lab: guest $g ($GUEST_ENGINE) failed to boot; console log $dir/console.log:" >&2
+            tail -n 15 "$dir/console.log" >&2 || true
+            failed=1; continue
+        fi
+        while read -r s; do
+            if grep -qx "ok $s" "$dir/status"; then echo "ok $s ($GUEST_ENGINE, $(sed -n 's/^booted //p' "$dir/status"))"
+            elif grep -qx "FAILED $s" "$dir/status"; then
+                echo "FAILED $s ($GUEST_ENGINE): see $WORK_ROOT/guest-$s.log" >&2; tail -n 20 "$WORK_ROOT/guest-$s.log" >&2 || true; failed=1
+            else
+                echo "FAILED $s ($GUEST_ENGINE): never finished (guest stopped or timed out); console log $dir/console.log" >&2; failed=1
+            fi
+        done < "$dir/scenarios"
+    done
+    return $failed
 }
 
 capture() {
     local out=$1; shift
-    local names=("$@") host=() uml=() pids=() failed=0
+    local names=("$@") host=() guest=() pids=() failed=0 t0
     [ ${#names[@]} -gt 0 ] || mapfile -t names < <(ls "$LAB_DIR"/scenarios/ | sed 's/\.sh$//')
     for n in "${names[@]}"; do
-        if [ "$(scenario_kernel "$n")" = uml ]; then uml+=("$n"); else host+=("$n"); fi
+        case "$(scenario_kernel "$n")" in guest|uml) guest+=("$n") ;; *) host+=("$n") ;; esac
     done
     mkdir -p "$out" "$WORK_ROOT"; out=$(cd "$out" && pwd)
+    case "$out" in /tmp/*|/var/tmp/*) [ ${#guest[@]} -eq 0 ] || echo "lab: warning: $out is under /tmp or /var/tmp, which QEMU guests do not share" >&2 ;; esac
+    t0=$(date +%s)
     for n in "${host[@]}"; do
         bash "$LAB_DIR/lab.sh" run-one "$n" "$out/$n" > "$WORK_ROOT/host-$n.log" 2>&1 &
         pids+=($!)
     done
-    if [ ${#uml[@]} -gt 0 ]; then uml_run "$out" "${uml[@]}" || failed=1; fi
+    if [ ${#guest[@]} -gt 0 ]; then guest_run "$out" "${guest[@]}" || failed=1; fi
     for p in "${pids[@]}"; do wait "$p" || failed=1; done
     for n in "${names[@]}"; do [ -d "$out/$n/west" ] || { echo "missing capture: $n" >&2; failed=1; }; done
+    echo "== lab: ${#host[@]} host and ${#guest[@]} guest scenarios in $(( $(date +%s) - t0 )) s${GUEST_ENGINE_USED:+ (guest engine $GUEST_ENGINE_USED)}"
     return $failed
 }
 
@@ -354,5 +381,6 @@ case "${1:-}" in
     run-one) run_one "$2" "$3" ;;
     capture) shift; capture "$@" ;;
     expect) write_expect "$2" "$3" ;;
-    *) echo "usage: lab.sh list | capture OUT [NAME...] | run-one NAME OUTDIR" >&2; exit 2 ;;
+    engine) mkdir -p "$WORK_ROOT"; guest_choose && echo "$GUEST_ENGINE: $GUEST_WHY" ;;
+    *) echo "usage: lab.sh list | capture OUT [NAME...] | run-one NAME OUTDIR | expect NAME OUTDIR | engine" >&2; exit 2 ;;
 esac

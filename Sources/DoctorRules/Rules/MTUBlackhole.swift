@@ -5,7 +5,7 @@ struct MTUBlackhole: Rule {
     static let code = "mtu-blackhole"
     static let summary = "Large packets cannot cross the tunnel: computed ESP overhead vs egress MTU and DF-ping evidence give the exact mtu= and MSS clamp."
     static let examples: [RuleExample] = [
-        .triggering("mtu-blackhole", cites: "ping"),
+        .triggering("mtu-blackhole", cites: "100% packet loss"),
         .triggering("ipv6-mtu-blackhole", cites: "packets transmitted"),
         .nonTriggering("healthy"),
         .nonTriggering("missing-policy"),

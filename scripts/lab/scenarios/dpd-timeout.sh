@@ -1,5 +1,5 @@
 # The tunnel is up, then east stops answering (IKE dropped by a firewall): west's liveness check declares it dead.
-KERNEL=uml
+KERNEL=guest
 WEST_EXTRA="    dpddelay=2\n    dpdtimeout=8\n    dpdaction=restart"
 after_up() {
     sleep 1

@@ -1,5 +1,5 @@
 # A working IKEv2 PSK net-to-net tunnel with real ESP (user-mode Linux): no error expected.
-KERNEL=uml
+KERNEL=guest
 after_up() {
     sleep 1
     west_pings 56 1000 1300

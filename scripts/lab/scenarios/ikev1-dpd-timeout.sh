@@ -1,5 +1,5 @@
 # IKEv1 with DPD: the tunnel is up, then east stops answering; west's DPD declares it dead.
-KERNEL=uml
+KERNEL=guest
 IKE_VERSION=ikev1
 WEST_EXTRA="    dpddelay=2\n    dpdtimeout=8\n    dpdaction=restart"
 after_up() {

@@ -1,6 +1,6 @@
 # An IPv6 tunnel (fd01::/64 <-> fd02::/64 over 2001:db8::/64) whose path silently drops ESP packets above
 # 1400 bytes: the MTU arithmetic of IPv6 (40-byte outer header, 48-byte ICMPv6 overhead, MSS = mtu - 60).
-KERNEL=uml
+KERNEL=guest
 CONN=v6net
 network_extra() {
     ip -n "$W" addr add 2001:db8::1/64 dev vw nodad; ip -n "$E" addr add 2001:db8::2/64 dev ve nodad

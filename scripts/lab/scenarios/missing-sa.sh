@@ -1,5 +1,5 @@
 # The tunnel is up but west's inbound SA was deleted: its in policy's reqid has no SA, replies die.
-KERNEL=uml
+KERNEL=guest
 after_up() {
     sleep 1
     local spi

@@ -1,6 +1,6 @@
 # The field report: leftsubnets= makes one Child SA (reqid) per subnet pair; replies for 10.1.1.0/24
 # come back on the Child SA of 10.1.0.0/24, so west's inbound template check (XfrmInTmplMismatch) drops them.
-KERNEL=uml
+KERNEL=guest
 MONITOR=yes
 west_conn() { conn_body west | sed 's|leftsubnet=10.1.0.0/24|leftsubnets={10.1.0.0/24,10.1.1.0/24}|'; }
 east_conn() { conn_body east | sed 's|rightsubnet=10.1.0.0/24|rightsubnets={10.1.0.0/24,10.1.1.0/24}|'; }

@@ -1,5 +1,5 @@
 # West also masquerades everything leaving vw, with no exemption for the tunnel's subnets.
-KERNEL=uml
+KERNEL=guest
 after_up() {
     sleep 1
     ip netns exec "$W" iptables-legacy -t nat -A POSTROUTING -o vw -j MASQUERADE

@@ -1,7 +1,7 @@
 # West sits behind a NAT router (198.51.100.2 masqueraded to 192.0.2.1): Libreswan detects NAT and
 # encapsulates ESP in UDP 4500 (NAT-T). A working tunnel: no error expected, and the NAT router's
 # masquerade (on another host) must not be mistaken for nat-before-ipsec.
-KERNEL=uml
+KERNEL=guest
 network_extra() {
     R="lr$ID"; EXTRA_NS=$R
     ip netns add "$R"

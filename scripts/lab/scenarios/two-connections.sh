@@ -1,6 +1,6 @@
 # A gateway pair with two connections: "office" works, "lab" has an ESP proposal mismatch.
 # Findings must be grouped per connection, and the healthy one must stay clean.
-KERNEL=uml
+KERNEL=guest
 CONN=office
 west_conn() {
     conn_body west; echo
