@@ -8,6 +8,7 @@
 #   lab.sh run-one NAME OUTDIR        one scenario on the running kernel (used by capture and inside guests)
 #   lab.sh expect NAME OUTDIR         (re)write OUTDIR/expect.json from the scenario's EXPECT_* lines
 #   lab.sh engine                     which guest engine boots here, and why (guest.sh)
+#   lab.sh scratch                    the shared scratch directory (captures go under it)
 #
 # Host-kernel scenarios (IKE only: the host has no ESP) run in parallel on the
 # host; "guest" scenarios (real ESP, traffic, xfrm counters) run inside Linux
@@ -18,7 +19,16 @@
 set -euo pipefail
 
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-WORK_ROOT=${LAB_WORK:-$(cd "$LAB_DIR/../.." && pwd)/.lab-work}
+# Shared scratch (captures, logs, guest status): the repository's .lab-work/, or, for a checkout under a
+# directory QEMU guests do not share (/tmp, /var/tmp), a directory of its own under /var/lib.
+lab_scratch() {
+    local repo; repo=$(cd "$LAB_DIR/../.." && pwd -P)
+    case "$repo/" in
+        /tmp/*|/var/tmp/*|/dev/shm/*) echo "/var/lib/ipsec-doctor-lab/$(printf '%s' "$repo" | cksum | cut -d' ' -f1)" ;;
+        *) echo "$repo/.lab-work" ;;
+    esac
+}
+WORK_ROOT=${LAB_WORK:-$(lab_scratch)/work}
 # shellcheck source=guest.sh
 source "$LAB_DIR/guest.sh"
 # Throwaway lab secrets. The no-secrets test greps every output for them.
@@ -316,6 +326,9 @@ guest_run() {
     [ "$n" -ge 1 ] || n=1
     [ "$n" -le ${#names[@]} ] || n=${#names[@]}
     guest_choose || return 1
+    case "$out/" in /tmp/*|/var/tmp/*)
+        [ "$GUEST_ENGINE" = uml ] || { echo "lab: $out is under /tmp or /var/tmp, which $GUEST_ENGINE guests do not share: capture elsewhere" >&2; return 1; } ;;
+    esac
     echo "== lab: guest engine $GUEST_ENGINE: $GUEST_WHY; ${#names[@]} scenarios in $n guest(s)"
     GUEST_ENGINE_USED=$GUEST_ENGINE
     # Inside the guest the scenarios' own files (pluto sockets, logs) live on the guest's tmpfs /run: unix
@@ -363,7 +376,6 @@ capture() {
         case "$(scenario_kernel "$n")" in guest|uml) guest+=("$n") ;; *) host+=("$n") ;; esac
     done
     mkdir -p "$out" "$WORK_ROOT"; out=$(cd "$out" && pwd)
-    case "$out" in /tmp/*|/var/tmp/*) [ ${#guest[@]} -eq 0 ] || echo "lab: warning: $out is under /tmp or /var/tmp, which QEMU guests do not share" >&2 ;; esac
     t0=$(date +%s)
     for n in "${host[@]}"; do
         bash "$LAB_DIR/lab.sh" run-one "$n" "$out/$n" > "$WORK_ROOT/host-$n.log" 2>&1 &
@@ -382,5 +394,6 @@ case "${1:-}" in
     capture) shift; capture "$@" ;;
     expect) write_expect "$2" "$3" ;;
     engine) mkdir -p "$WORK_ROOT"; guest_choose && echo "$GUEST_ENGINE: $GUEST_WHY" ;;
+    scratch) lab_scratch ;;
     *) echo "usage: lab.sh list | capture OUT [NAME...] | run-one NAME OUTDIR | expect NAME OUTDIR | engine" >&2; exit 2 ;;
 esac
