@@ -64,10 +64,16 @@ public struct SystemCommandRunner: CommandRunner {
         var timedOut = false
         if done.wait(timeout: .now() + timeout) == .timedOut {
             timedOut = true
-            process.terminate()
+            // Foundation makes the child a process-group leader: signal the whole group, so what it started
+            // (the `ipsec` wrapper's whack, a pager) dies with it.
+            let pid = process.processIdentifier
+            let group = getpgid(pid) == pid ? -pid : pid
+            kill(group, SIGTERM)
             if done.wait(timeout: .now() + 1) == .timedOut {
-                kill(process.processIdentifier, SIGKILL)
+                kill(group, SIGKILL)
                 _ = done.wait(timeout: .now() + 1)
+            } else {
+                kill(group, SIGKILL)  // the leader went on TERM; stragglers in its group do not get a choice
             }
         }
         outPipe.fileHandleForReading.readabilityHandler = nil

@@ -1,5 +1,8 @@
 import DoctorModel
 import Foundation
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Reads captured outputs: a snapshot directory (the documented layout), or
 /// individual files of any name (recognised later by content).
@@ -27,6 +30,8 @@ public enum SnapshotLoader {
             }
             if isDir.boolValue {
                 loadDirectory(path, into: &result)
+            } else if !isRegularFile(path) {
+                result.diagnostics.append(InputDiagnostic(file: path, line: nil, message: "not a regular file (a FIFO, device or socket); not read"))
             } else if fm.isReadableFile(atPath: path) {
                 let base = (path as NSString).lastPathComponent
                 result.documents.append(RawDocument(name: path, content: .file(path: path), kind: knownNames[base]))
@@ -50,6 +55,19 @@ public enum SnapshotLoader {
             // ipsec.d/*.conf is reached through ipsec.conf's include; other subdirectories are not ours.
             if isDir.boolValue { continue }
             if name.hasPrefix(".") || name == "expect.json" { continue }
+            // Only the capture's own regular files: a FIFO would hang the read, a device never end, and a
+            // symlink out of the directory would read the analyst's machine.
+            guard isRegularFile(path) else {
+                if fm.fileExists(atPath: path) || (try? fm.destinationOfSymbolicLink(atPath: path)) != nil {
+                    result.diagnostics.append(InputDiagnostic(file: path, line: nil, message: fm.fileExists(atPath: path)
+                        ? "not a regular file (a FIFO, device or socket); not read" : "a dangling symlink; not read"))
+                }
+                continue
+            }
+            if let real = realPath(path), let root = realPath(dir), !real.hasPrefix(root + "/") {
+                result.diagnostics.append(InputDiagnostic(file: path, line: nil, message: "a symlink out of the capture (to \(real)); not read"))
+                continue
+            }
             if name == "ipsec.conf" || name == "ipsec.secrets" || knownNames[name] != nil {
                 result.documents.append(RawDocument(name: path, content: .file(path: path), kind: knownNames[name]))
             } else if name.hasSuffix(".txt") || name.hasSuffix(".log") || name.hasSuffix(".json")
@@ -64,5 +82,16 @@ public enum SnapshotLoader {
         guard let first = paths.first else { return "input" }
         let trimmed = first.hasSuffix("/") ? String(first.dropLast()) : first
         return (trimmed as NSString).lastPathComponent
+    }
+
+    static func isRegularFile(_ p: String) -> Bool {
+        var st = stat()
+        return stat(p, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
+    }
+
+    static func realPath(_ p: String) -> String? {
+        guard let r = realpath(p, nil) else { return nil }
+        defer { free(r) }
+        return String(cString: r)
     }
 }

@@ -261,9 +261,15 @@ public struct EndpointSnapshot: Sendable {
     /// Local addresses from `ip addr`.
     public var localAddresses: [IPPrefix] { interfaces?.flatMap(\.addresses) ?? [] }
 
-    /// True when nothing usable was read.
+    /// True when nothing usable was read: no fact came out of any input (every file empty, garbage, UTF-16,
+    /// CR-only, refused). An empty SPD next to a real xfrm_stat is a fact; an empty SPD alone is not enough
+    /// to call anything healthy.
     public var isEmpty: Bool {
-        config == nil && events.isEmpty && trafficStatus == nil && statusStates == nil && policies == nil
-            && states == nil && xfrmStat == nil && natRules == nil && pings == nil && monitor == nil
+        let conf = (config?.connections.isEmpty ?? true) && (config?.setup.isEmpty ?? true)
+        return conf && (secrets?.isEmpty ?? true) && events.isEmpty && (trafficStatus?.isEmpty ?? true) && (statusStates?.isEmpty ?? true)
+            && (statusConnections?.isEmpty ?? true) && (policies?.isEmpty ?? true) && (states?.isEmpty ?? true)
+            && (xfrmStat?.isEmpty ?? true) && (natRules?.isEmpty ?? true) && (filterRules?.isEmpty ?? true)
+            && (filterPolicies?.isEmpty ?? true) && (interfaces?.isEmpty ?? true) && (routes?.isEmpty ?? true)
+            && (pings?.isEmpty ?? true) && (monitor?.isEmpty ?? true) && plutoNotRunning == nil
     }
 }

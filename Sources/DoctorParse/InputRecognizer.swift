@@ -108,8 +108,9 @@ public enum InputRecognizer {
             if let kind = sniff(head[...]) { return ([RawDocument(name: doc.name, content: doc.content, kind: kind, firstLine: doc.firstLine)], []) }
             return ([], [InputDiagnostic(file: doc.name, line: nil, message: "not recognised as any supported input; skipped")])
         }
-        // A pasted session: split at prompts (whole file, it is small).
-        guard let all = try? LineSource(doc).allLines() else { return ([], []) }
+        // A pasted session: split at prompts (whole file, it is small). The sections keep the raw text (a
+        // secrets section must still be fingerprinted); whoever reads them reads through LineSource again.
+        guard let all = try? LineSource(doc).allRawLines() else { return ([], []) }
         var out: [RawDocument] = []
         var diags: [InputDiagnostic] = []
         var sectionStart = 0
@@ -119,7 +120,7 @@ public enum InputRecognizer {
             guard !slice.isEmpty, slice.contains(where: { !$0.1.trimmingCharacters(in: .whitespaces).isEmpty }) else { return }
             let kind = sectionCommand.flatMap(kind(ofCommand:)) ?? sniff(slice)
             guard let kind else {
-                diags.append(InputDiagnostic(file: doc.name, line: slice.first?.0, message: "section not recognised (\(sectionCommand ?? "no command")); skipped"))
+                diags.append(InputDiagnostic(file: doc.name, line: slice.first?.0, message: "section not recognised (\(sectionCommand.map { Redactor.redact(Substring($0)) } ?? "no command")); skipped"))
                 return
             }
             let text = slice.map(\.1).joined(separator: "\n")

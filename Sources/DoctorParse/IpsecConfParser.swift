@@ -41,9 +41,14 @@ public struct IpsecConfParser {
         self.displayName = displayName
     }
 
+    /// Confined (a capture): includes resolve inside the directory of the top ipsec.conf, never on the
+    /// analyst's machine (`include /etc/ipsec.d/*.conf` means the capture's `ipsec.d/`), and only regular files.
+    var captureRoot: String?
+
     /// Parses `document` and the files it includes.
-    public static func parse(_ document: RawDocument, localAddresses: [IPPrefix] = []) -> (IpsecConfig, [InputDiagnostic]) {
+    public static func parse(_ document: RawDocument, localAddresses: [IPPrefix] = [], confined: Bool = false) -> (IpsecConfig, [InputDiagnostic]) {
         var p = IpsecConfParser()
+        if confined, let base = Self.baseDir(of: document) { p.captureRoot = Self.realPath(base) ?? base }
         p.read(document, baseDir: Self.baseDir(of: document), depth: 0)
         return (p.build(localAddresses: localAddresses), p.diagnostics)
     }
@@ -125,20 +130,51 @@ public struct IpsecConfParser {
 
     /// `include /etc/ipsec.d/*.conf`
     mutating func include(_ pattern: String, from doc: RawDocument, baseDir: String?, line: Int, depth: Int) {
-        let absolute = pattern.hasPrefix("/") ? pattern : ((baseDir ?? ".") as NSString).appendingPathComponent(pattern)
-        var matches = Self.glob(absolute)
-        // A snapshot keeps ipsec.d/ beside ipsec.conf: map /etc/ipsec.d/... there when the absolute path is absent.
-        if matches.isEmpty, pattern.hasPrefix("/etc/"), let baseDir {
-            let rel = String(pattern.dropFirst("/etc/".count))
-            matches = Self.glob((baseDir as NSString).appendingPathComponent(rel))
+        var matches: [String]
+        if let root = captureRoot {
+            // /etc/ipsec.d/x.conf -> ROOT/ipsec.d/x.conf; /elsewhere/x -> ROOT/elsewhere/x; relative as usual.
+            let inside: String
+            if pattern.hasPrefix("/") {
+                let rel = pattern.hasPrefix("/etc/") ? String(pattern.dropFirst("/etc/".count)) : String(pattern.dropFirst())
+                inside = (root as NSString).appendingPathComponent(rel)
+            } else {
+                inside = ((baseDir ?? root) as NSString).appendingPathComponent(pattern)
+            }
+            matches = []
+            for path in Self.glob(inside) {
+                guard let real = Self.realPath(path), real == root || real.hasPrefix(root + "/") else {
+                    diagnostics.append(InputDiagnostic(file: doc.name, line: line, message: "include \(pattern): \(path) leads out of the capture; not read"))
+                    continue
+                }
+                matches.append(path)
+            }
+        } else {
+            let absolute = pattern.hasPrefix("/") ? pattern : ((baseDir ?? ".") as NSString).appendingPathComponent(pattern)
+            matches = Self.glob(absolute)
         }
         if matches.isEmpty && !pattern.contains("*") {
-            diagnostics.append(InputDiagnostic(file: doc.name, line: line, message: "include \(pattern): no such file"))
+            diagnostics.append(InputDiagnostic(file: doc.name, line: line, message: captureRoot == nil
+                ? "include \(pattern): no such file" : "include \(pattern): not in the capture (includes of a capture resolve inside it)"))
         }
         for path in matches {
+            guard Self.isRegularFile(path) else {
+                diagnostics.append(InputDiagnostic(file: doc.name, line: line, message: "include \(pattern): \(path) is not a regular file; not read"))
+                continue
+            }
             read(RawDocument(name: path, content: .file(path: path), kind: .ipsecConf),
                  baseDir: (path as NSString).deletingLastPathComponent, depth: depth + 1)
         }
+    }
+
+    static func realPath(_ p: String) -> String? {
+        guard let r = realpath(p, nil) else { return nil }
+        defer { free(r) }
+        return String(cString: r)
+    }
+
+    static func isRegularFile(_ p: String) -> Bool {
+        var st = stat()
+        return stat(p, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
     }
 
     static func glob(_ pattern: String) -> [String] {
@@ -172,32 +208,64 @@ public struct IpsecConfParser {
             }
         }
         let defaults = byName["%default"]
+        var expansion = AlsoExpansion(byName: byName)
         var conns: [ConnectionConfig] = []
         for name in order where name != "%default" {
             guard let sec = byName[name] else { continue }
             var values: [String: ConfigValue] = [:]
             for (k, v) in defaults?.values ?? [] { values[k] = v }
-            // also= sections are applied first, the connection's own keys win.
-            var seen: Set<String> = [name]
-            func applyAlso(_ s: RawSection) {
-                for (k, v) in s.values where k == "also" {
-                    for target in v.value.split(separator: " ").map(String.init) where !seen.contains(target) {
-                        seen.insert(target)
-                        if let t = byName[target] {
-                            applyAlso(t)
-                            for (k2, v2) in t.values where k2 != "also" { values[k2] = v2 }
-                        }
-                    }
-                }
-            }
-            applyAlso(sec)
-            for (k, v) in sec.values where k != "also" { values[k] = v }
+            // also= sections are applied first (depth first, each once), the connection's own keys win.
+            for (k, v) in expansion.expanded(name) { values[k] = v }
             if values["auto"]?.value == "ignore" && name.hasPrefix("%") { continue }
             var conn = ConnectionConfig(name: name, header: sec.header, values: values)
             conn.localIsLeft = Self.orient(values, localAddresses: localAddresses)
             conns.append(conn)
         }
         return IpsecConfig(setup: setup, connections: conns, files: files)
+    }
+
+    /// `also=` expansion without recursion (a chain can be thousands deep) and with each section expanded
+    /// once (linear in the configuration's size); a cycle is cut where it closes.
+    struct AlsoExpansion {
+        let byName: [String: RawSection]
+        var memo: [String: [String: ConfigValue]] = [:]
+
+        init(byName: [String: RawSection]) { self.byName = byName }
+
+        static func targets(_ s: RawSection) -> [String] {
+            s.values.filter { $0.0 == "also" }.flatMap { $0.1.value.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init) }
+        }
+
+        /// The keys of section `name` with its also= sections applied under them. A section whose expansion
+        /// cut a cycle is remembered only for this call: from another start the cycle closes elsewhere.
+        mutating func expanded(_ name: String) -> [String: ConfigValue] {
+            if let m = memo[name] { return m }
+            guard let root = byName[name] else { return [:] }
+            var local: [String: [String: ConfigValue]] = [:]
+            var inProgress: Set<String> = [name]
+            var stack: [(name: String, targets: [String], next: Int, cut: Bool)] = [(name, Self.targets(root), 0, false)]
+            while let top = stack.last {
+                if top.next < top.targets.count {
+                    stack[stack.count - 1].next += 1
+                    let t = top.targets[top.next]
+                    if inProgress.contains(t) {
+                        stack[stack.count - 1].cut = true
+                    } else if memo[t] == nil, local[t] == nil, let sec = byName[t] {
+                        inProgress.insert(t)
+                        stack.append((t, Self.targets(sec), 0, false))
+                    }
+                    continue
+                }
+                var values: [String: ConfigValue] = [:]
+                for t in top.targets where t != top.name { for (k, v) in memo[t] ?? local[t] ?? [:] { values[k] = v } }
+                for (k, v) in byName[top.name]?.values ?? [] where k != "also" { values[k] = v }
+                if top.cut { local[top.name] = values } else { memo[top.name] = values }
+                inProgress.remove(top.name)
+                stack.removeLast()
+                if top.cut, !stack.isEmpty { stack[stack.count - 1].cut = true }
+            }
+            return memo[name] ?? local[name] ?? [:]
+        }
     }
 
     /// Left is local unless right's address (not left's) is one of ours.

@@ -7,6 +7,12 @@ import Foundation
 
 /// Streams the lines of a document with 1-based line numbers, CRLF removed.
 /// Files are read with getline(3): constant memory, whatever the file size.
+///
+/// `forEach` and `allLines` hand out lines already redacted (`LineRedactor`: secrets masked, terminal
+/// controls escaped): this is the one place every line of every input passes, so no parser, warning or
+/// evidence can hold a secret. Only the secrets parser (which keeps a fingerprint and drops the value),
+/// the pasted-session splitter (which hands the raw text on to another LineSource) and the log hot path
+/// (which redacts each line it keeps) read raw lines.
 public struct LineSource {
     public let document: RawDocument
 
@@ -17,6 +23,12 @@ public struct LineSource {
     /// Calls `body(lineNumber, text)` for each line; stops early when body returns false.
     /// Throws when the file cannot be opened.
     public func forEach(_ body: (Int, Substring) throws -> Bool) throws {
+        var redactor = LineRedactor()
+        try forEachBytes { n, bytes in try body(n, Substring(redactor.redact(Substring(String(decoding: bytes, as: UTF8.self))))) }
+    }
+
+    /// Raw lines, secrets and all: never to be quoted in any output.
+    func forEachRaw(_ body: (Int, Substring) throws -> Bool) throws {
         try forEachBytes { n, bytes in try body(n, Substring(String(decoding: bytes, as: UTF8.self))) }
     }
 
@@ -65,10 +77,15 @@ public struct LineSource {
         }
     }
 
-    /// All lines (for the small, structured inputs; logs use `forEach`).
-    public func allLines() throws -> [(Int, String)] {
+    /// All lines, redacted (for the small, structured inputs; logs use `forEach`).
+    public func allLines() throws -> [(Int, String)] { try collect(forEach) }
+
+    /// All raw lines: for the secrets parser and the session splitter only.
+    func allRawLines() throws -> [(Int, String)] { try collect(forEachRaw) }
+
+    private func collect(_ each: ((Int, Substring) throws -> Bool) throws -> Void) throws -> [(Int, String)] {
         var out: [(Int, String)] = []
-        try forEach { n, s in
+        try each { n, s in
             out.append((n, String(s)))
             return true
         }

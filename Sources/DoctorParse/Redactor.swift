@@ -1,50 +1,210 @@
-/// Masks secrets in any text that could reach output: PSKs and XAUTH
-/// passwords from ipsec.secrets, and the key hex that `ip xfrm state` prints.
-/// Every SourceLine the parsers create passes through here.
-public enum Redactor {
+/// Masks secrets, and escapes terminal control characters, in every line before any parser, warning or
+/// evidence sees it: `LineSource` runs each line of each document through one `LineRedactor`, whatever
+/// file the text arrived in (a secrets line pasted into a session, key hex under the wrong file name).
+///
+/// What it masks, in any letter case:
+/// - ipsec.secrets entries: `IDs : PSK|XAUTH|EAP|PIN|PPKS|NTLM "secret"` (quoted, unquoted, `0s` base64,
+///   `0x` hex, or on the next line), and `: RSA|ECDSA { ... }` key blocks to their closing brace;
+/// - iproute2 key lines (`enc`, `auth`, `auth-trunc`, `aead`, `comp`): every token after the algorithm
+///   but the `(N bits)` and ICV/truncation lengths, whatever the key's length or spelling (`0x`, `0X`,
+///   `0x 12...`), a hex "algorithm name", and the wrapped rest of a key on the following lines;
+/// - anywhere: `0x`/`0X` and 16 or more hex digits (SPIs and reqids have at most 8), `0s` and 8 or
+///   more base64 characters, and lines that are nothing but 32 or more hex digits.
+///
+///     @west @east : psk "lab-psk-..."             ->  @west @east : psk "<redacted>"
+///     	aead rfc4106(gcm(aes)) 0x0203...1415 (160 bits) 128  ->  	aead rfc4106(gcm(aes)) 0x<redacted> (160 bits) 128
+///
+/// Redacting a redacted line changes nothing.
+public struct LineRedactor {
     public static let mask = "<redacted>"
+    static let secretKinds: Set<String> = ["PSK", "XAUTH", "EAP", "PIN", "PPKS", "NTLM", "RSA", "ECDSA"]
+    static let keyLineWords: Set<Substring> = ["enc", "auth", "auth-trunc", "aead", "comp"]
+
+    /// Inside `: RSA {` ... `}`.
+    var inKeyBlock = false
+    /// `IDs : PSK` ended the line: the secret is on the next non-blank line.
+    var secretOnNextLine = false
+    /// The previous line was an iproute2 key line: a hard-wrapped key goes on here.
+    var afterKeyLine = false
+
+    public init() {}
+
+    public mutating func redact(_ line: Substring) -> String {
+        var sawColon = false, sawZero = false, sawControl = false, allHex = true, hexCount = 0
+        for b in line.utf8 {
+            switch b {
+            case UInt8(ascii: ":"): sawColon = true
+            case UInt8(ascii: "0"): sawZero = true
+            case 0..<0x20 where b != 9, 0x7F, 0xC2: sawControl = true  // 0xC2: lead byte of the C1 controls
+            default: break
+            }
+            if Self.isHex(b) { hexCount += 1 } else if b != 32 && b != 9 { allHex = false }
+        }
+        let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+        let isKeyLine = words.first.map { Self.keyLineWords.contains($0) } ?? false
+        if !inKeyBlock && !secretOnNextLine && !afterKeyLine && !sawColon && !sawZero && !sawControl && !isKeyLine
+            && !(allHex && hexCount >= 32)
+        {
+            return String(line)
+        }
+        let indent = line.prefix(while: { $0 == " " || $0 == "\t" })
+        var out: String
+        if secretOnNextLine && !words.isEmpty {
+            secretOnNextLine = false
+            out = "\(indent)\"\(Self.mask)\""
+        } else if inKeyBlock {
+            if line.contains("}") {
+                inKeyBlock = false
+                out = "\(indent)}"
+            } else {
+                out = words.isEmpty ? String(line) : "\(indent)\(Self.mask)"
+            }
+        } else if let secret = secretsEntry(line) {
+            out = secret
+        } else if isKeyLine {
+            afterKeyLine = true
+            out = Self.keyLine(line, indent: indent, words: words)
+        } else if afterKeyLine, let first = words.first, first.utf8.allSatisfy(Self.isHex), first.count >= 8 {
+            // The wrapped rest of a key: its hex goes, `(N bits) ICV` stays.
+            out = Self.keyLine(line, indent: indent, words: ["" as Substring] + words).replacingOccurrences(of: "\(indent) 0x", with: "\(indent)")
+        } else {
+            afterKeyLine = false
+            out = allHex && hexCount >= 32 ? "\(indent)\(Self.mask)" : Self.inlineSecrets(String(line))
+        }
+        return sawControl ? Self.escapeControls(out) : out
+    }
+
+    /// `IDs : PSK "x"` -> `IDs : PSK "<redacted>"`; nil when the line is no secrets entry. Every colon is
+    /// tried (IPv6 IDs hold colons); a colon right after a pluto state serial (`#12:`) is a log line's.
+    mutating func secretsEntry(_ line: Substring) -> String? {
+        var i = line.startIndex
+        while let colon = line[i...].firstIndex(of: ":") {
+            i = line.index(after: colon)
+            let lastToken = line[..<colon].split(whereSeparator: { $0 == " " || $0 == "\t" }).last ?? ""
+            if lastToken.hasPrefix("#"), lastToken.count > 1, lastToken.dropFirst().allSatisfy(\.isNumber) { continue }
+            let afterColon = line[i...].drop(while: { $0 == " " || $0 == "\t" })
+            let word = afterColon.prefix(while: { $0.isLetter })
+            guard !word.isEmpty, Self.secretKinds.contains(word.uppercased()) else { continue }
+            let rest = afterColon[word.endIndex...]
+            guard rest.isEmpty || rest.first == " " || rest.first == "\t" || rest.first == "{" else { continue }
+            let head = line[..<word.endIndex]
+            if rest.trimmingCharacters(in: .whitespaces).isEmpty {
+                secretOnNextLine = true
+                return String(head)
+            }
+            if let brace = rest.firstIndex(of: "{") {
+                let closed = rest[brace...].contains("}")
+                inKeyBlock = !closed
+                return "\(head) { \(Self.mask)\(closed ? " }" : "")"
+            }
+            return "\(head) \"\(Self.mask)\""
+        }
+        return nil
+    }
+
+    /// `aead NAME KEY... (N bits) ICV`: the keyword, the name (unless it is itself hex), `(N bits)` and
+    /// plain lengths stay; everything else is one mask.
+    static func keyLine(_ line: Substring, indent: Substring, words: [Substring]) -> String {
+        var out = String(indent) + words[0]
+        var masked = false
+        for (i, w) in words.enumerated().dropFirst() {
+            let keep: Bool
+            if i == 1 {
+                keep = !looksLikeKey(w)
+            } else {
+                keep = (w.hasPrefix("(") && w.dropFirst().allSatisfy(\.isNumber) && w.count > 1) || w == "bits)"
+                    || (w.count <= 4 && w.allSatisfy(\.isNumber))
+            }
+            if keep {
+                out += " " + w
+            } else if !masked {
+                out += " 0x" + mask
+                masked = true
+            }
+        }
+        return out
+    }
+
+    /// A token that is (mostly) hex digits: a key, however it is spelled.
+    static func looksLikeKey(_ w: Substring) -> Bool {
+        var body = w
+        if body.hasPrefix("0x") || body.hasPrefix("0X") { return true }
+        body = body.drop(while: { $0 == "(" })
+        return body.utf8.filter(isHex).count >= 8 && Double(body.utf8.filter(isHex).count) >= Double(body.utf8.count) * 0.75
+    }
+
+    /// `0x` + 16 or more hex digits, and `0s` + 8 or more base64 characters, anywhere in the line.
+    static func inlineSecrets(_ s: String) -> String {
+        let u = Array(s.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(u.count)
+        var i = 0
+        var changed = false
+        while i < u.count {
+            if u[i] == UInt8(ascii: "0"), i + 1 < u.count, i == 0 || !isWordByte(u[i - 1]) {
+                // 0x/0X: hex, at least 16 digits; 0s: base64, at least 8 characters.
+                let p = u[i + 1]
+                var rule: (prefix: String, isDigit: (UInt8) -> Bool, min: Int)?
+                if p == UInt8(ascii: "x") || p == UInt8(ascii: "X") {
+                    rule = ("0x", isHex, 16)
+                } else if p == UInt8(ascii: "s") {
+                    rule = ("0s", isBase64, 8)
+                }
+                if let rule {
+                    var j = i + 2
+                    while j < u.count && rule.isDigit(u[j]) { j += 1 }
+                    if j - (i + 2) >= rule.min {
+                        out += Array(rule.prefix.utf8) + Array(mask.utf8)
+                        i = j
+                        changed = true
+                        continue
+                    }
+                }
+            }
+            out.append(u[i])
+            i += 1
+        }
+        return changed ? String(decoding: out, as: UTF8.self) : s
+    }
+
+    /// ESC, bare CR, BEL, the C1 controls and the like would act on the reader's terminal: show them as `\x1B`.
+    static func escapeControls(_ s: String) -> String {
+        var out = ""
+        out.reserveCapacity(s.utf8.count)
+        for scalar in s.unicodeScalars {
+            let v = scalar.value
+            if (v < 0x20 && v != 9) || v == 0x7F || (0x80...0x9F).contains(v) {
+                out += "\\x" + String(v, radix: 16, uppercase: true).leftPadded(to: 2)
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
+    static func isHex(_ b: UInt8) -> Bool {
+        (b >= 48 && b <= 57) || (b >= 65 && b <= 70) || (b >= 97 && b <= 102)
+    }
+
+    static func isBase64(_ b: UInt8) -> Bool {
+        (b >= 48 && b <= 57) || (b >= 65 && b <= 90) || (b >= 97 && b <= 122) || b == 43 || b == 47 || b == 61
+    }
+
+    static func isWordByte(_ b: UInt8) -> Bool {
+        (b >= 48 && b <= 57) || (b >= 65 && b <= 90) || (b >= 97 && b <= 122) || b == 95
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(to n: Int) -> String { count >= n ? self : String(repeating: "0", count: n - count) + self }
+}
+
+/// One line on its own (log lines the classifier keeps, secrets lines): `LineRedactor` without state.
+public enum Redactor {
+    public static let mask = LineRedactor.mask
 
     public static func redact(_ line: Substring) -> String {
-        var s = String(line)
-        let u = Array(s.utf8)
-        func has(_ needle: StaticString) -> Bool {
-            u.withUnsafeBytes { PlutoLogClassifier.find($0, UnsafeRawBufferPointer(start: needle.utf8Start, count: needle.utf8CodeUnitCount)) }
-        }
-        if has("PSK") || has("XAUTH") || has("EAP") || has("PIN") { s = redactSecretsLine(s) }
-        if has("0x") { s = redactLongHex(s) }
-        return s
-    }
-
-    /// `@a @b : PSK "secret"` -> `@a @b : PSK "<redacted>"`
-    static func redactSecretsLine(_ s: String) -> String {
-        guard let colon = s.firstIndex(of: ":") else { return s }
-        let after = s[s.index(after: colon)...]
-        let trimmed = after.drop(while: { $0 == " " || $0 == "\t" })
-        for kind in ["PSK", "XAUTH", "EAP", "PIN"] where trimmed.hasPrefix(kind) {
-            let rest = trimmed.dropFirst(kind.count)
-            guard rest.first == " " || rest.first == "\t" else { continue }
-            let head = s[..<trimmed.startIndex]
-            return "\(head)\(kind) \"\(mask)\""
-        }
-        return s
-    }
-
-    /// Any `0x` followed by 16 or more hex digits is key material (SPIs and reqids have at most 8).
-    static func redactLongHex(_ s: String) -> String {
-        var out = ""
-        out.reserveCapacity(s.count)
-        var chars = Substring(s)
-        while let r = chars.firstRange(of: "0x") {
-            out += chars[..<r.lowerBound]
-            let digits = chars[r.upperBound...].prefix(while: { $0.isHexDigit })
-            if digits.count >= 16 {
-                out += "0x" + mask
-            } else {
-                out += "0x" + digits
-            }
-            chars = chars[digits.endIndex...]
-        }
-        out += chars
-        return out
+        var r = LineRedactor()
+        return r.redact(line)
     }
 }

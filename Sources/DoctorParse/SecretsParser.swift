@@ -14,7 +14,7 @@ public enum SecretsParser {
         var entries: [SecretEntry] = []
         var diags: [InputDiagnostic] = []
         let lines: [(Int, String)]
-        do { lines = try LineSource(document).allLines() } catch {
+        do { lines = try LineSource(document).allRawLines() } catch {
             return ([], [InputDiagnostic(file: document.name, line: nil, message: "\(error)")])
         }
         var inBraces = false

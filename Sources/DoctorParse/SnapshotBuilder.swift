@@ -44,7 +44,8 @@ public enum SnapshotBuilder {
             case .ipAddr, .ipLink:
                 continue
             case .ipsecConf:
-                let (cfg, d) = IpsecConfParser.parse(doc, localAddresses: snap.localAddresses)
+                // A capture's includes stay inside the capture; live, the gateway's own paths are the truth.
+                let (cfg, d) = IpsecConfParser.parse(doc, localAddresses: snap.localAddresses, confined: !inputs.isLive)
                 snap.diagnostics += d
                 if var existing = snap.config {
                     existing.connections += cfg.connections

@@ -87,7 +87,8 @@ public enum XfrmPolicyParser {
                 case "tmpl":
                     pendingTmpl = (XfrmBlocks.value(after: "src", in: lw) ?? "0.0.0.0", XfrmBlocks.value(after: "dst", in: lw) ?? "0.0.0.0")
                 case "proto":
-                    if let (ts, td) = pendingTmpl {
+                    // A truncated capture can end a template at `proto` with no value: no template then.
+                    if let (ts, td) = pendingTmpl, lw.count > 1 {
                         templates.append(XfrmTemplate(
                             src: ts, dst: td, proto: lw[1],
                             reqid: XfrmBlocks.value(after: "reqid", in: lw).flatMap(XfrmBlocks.hexOrDec) ?? 0,

@@ -32,8 +32,12 @@ public struct TextReport {
         out.append("")
         if d.libreswanMissing {
             out.append(bold("Libreswan is not installed on this machine: there is no IPsec to diagnose here. Give captured outputs as PATH."))
+        } else if d.findings.isEmpty && d.exitStatus == .couldNotDiagnose {
+            // Never "healthy" on no evidence: say what is missing instead.
+            let why = d.inputs.isEmpty ? "nothing usable was read" : "the IKE daemon's or the kernel's state could not be read (see Not collected)"
+            out.append(bold("Could not diagnose: \(why)."))
         } else if d.findings.isEmpty {
-            out.append(paint("No problems found.", "32") + (d.inputs.isEmpty ? " (nothing was read)" : ""))
+            out.append(paint("No problems found.", "32"))
         }
         for (i, f) in d.findings.enumerated() {
             out += renderFinding(f, index: i, lead: i == 0 || d.findings[i - 1].connection != f.connection)

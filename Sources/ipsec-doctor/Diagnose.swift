@@ -48,8 +48,9 @@ struct Diagnose: ParsableCommand {
     var paths: [String] = []
 
     func validate() throws {
-        if sampleSeconds < 0 || sampleSeconds > 60 { throw ValidationError("--sample-seconds must be between 0 and 60") }
-        if commandTimeout <= 0 || commandTimeout > 300 { throw ValidationError("--command-timeout must be between 0 and 300") }
+        // Written so that NaN fails too (every comparison with NaN is false).
+        if !(sampleSeconds >= 0 && sampleSeconds <= 60) { throw ValidationError("--sample-seconds must be between 0 and 60") }
+        if !(commandTimeout > 0 && commandTimeout <= 300) { throw ValidationError("--command-timeout must be more than 0 and at most 300") }
         if !paths.isEmpty && (config != nil || secrets != nil || ctlsocket != nil || !logs.isEmpty) {
             throw ValidationError("--config, --secrets, --ctlsocket and --log are for live mode (no PATH); name captured files as PATHs")
         }
@@ -75,8 +76,8 @@ struct Diagnose: ParsableCommand {
         }
         let findings = DiagnosisEngine().diagnose(context)
         var diagnostics = local.diagnostics + (peerSnap?.diagnostics ?? [])
-        if local.isEmpty && !local.isLive {
-            diagnostics.append(InputDiagnostic(file: paths.joined(separator: " "), line: nil, message: "nothing usable was read"))
+        if local.isEmpty {
+            diagnostics.append(InputDiagnostic(file: local.isLive ? "this host" : paths.joined(separator: " "), line: nil, message: "nothing usable was read"))
         }
         let connections = context.connectionNames.map { name in
             let up = context.isUp(name)

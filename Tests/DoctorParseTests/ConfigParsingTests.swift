@@ -74,3 +74,51 @@ struct ConfigParsingTests {
         #expect(w.matches("@east", "@west"))
     }
 }
+
+@Suite("A capture's ipsec.conf cannot reach the analyst's machine, hang or overflow the stack")
+struct ConfinedConfigTests {
+    func tempDir() throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("confined-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir + "/ipsec.d", withIntermediateDirectories: true)
+        return dir
+    }
+
+    @Test("includes resolve inside the capture, only regular files: /etc/shadow, /dev/zero, a FIFO, ../ are refused")
+    func includes() throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try """
+        include /etc/shadow
+        include /dev/zero
+        include /etc/ipsec.d/*.conf
+        include ../outside-\(URL(fileURLWithPath: dir).lastPathComponent).conf
+        """.write(toFile: dir + "/ipsec.conf", atomically: true, encoding: .utf8)
+        try "conn inside\n    left=192.0.2.1\n    right=192.0.2.2\n".write(toFile: dir + "/ipsec.d/a.conf", atomically: true, encoding: .utf8)
+        #expect(mkfifo(dir + "/ipsec.d/b.conf", 0o600) == 0)
+        let outside = (dir as NSString).deletingLastPathComponent + "/outside-\(URL(fileURLWithPath: dir).lastPathComponent).conf"
+        try "conn outside\n    left=192.0.2.9\n".write(toFile: outside, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: outside) }
+        let doc = RawDocument(name: "ipsec.conf", content: .file(path: dir + "/ipsec.conf"), kind: .ipsecConf)
+        let (cfg, diags) = IpsecConfParser.parse(doc, confined: true)
+        #expect(cfg.connections.map(\.name) == ["inside"])
+        let messages = diags.map(\.formatted)
+        #expect(messages.contains("ipsec.conf:1: warning: include /etc/shadow: not in the capture (includes of a capture resolve inside it)"), "\(messages)")
+        #expect(messages.contains { $0.hasPrefix("ipsec.conf:3: warning: include /etc/ipsec.d/*.conf: ") && $0.hasSuffix("b.conf is not a regular file; not read") }, "\(messages)")
+        #expect(messages.contains { $0.hasPrefix("ipsec.conf:4: warning: include ../outside") && $0.contains("leads out of the capture") }, "\(messages)")
+        #expect(!messages.joined().contains("root:"), "a line of /etc/shadow was printed")
+    }
+
+    @Test("a 30,000-deep also= chain expands without recursion; a cycle ends")
+    func deepAlso() throws {
+        var text = ""
+        let depth = 30_000
+        for i in 0..<depth { text += "conn c\(i)\n    also=c\(i + 1)\n" }
+        text += "conn c\(depth)\n    leftid=@deep\n    left=192.0.2.1\n"
+        text += "conn loop-a\n    also=loop-b\n    right=192.0.2.2\nconn loop-b\n    also=loop-a\n    leftid=@loop\n"
+        let (cfg, _) = IpsecConfParser.parse(RawDocument(name: "ipsec.conf", content: .text(text), kind: .ipsecConf))
+        #expect(cfg.connection(named: "c0")?["leftid"]?.value == "@deep")
+        #expect(cfg.connection(named: "c\(depth / 2)")?["left"]?.value == "192.0.2.1")
+        #expect(cfg.connection(named: "loop-a")?["leftid"]?.value == "@loop")
+        #expect(cfg.connection(named: "loop-b")?["right"]?.value == "192.0.2.2")
+    }
+}

@@ -202,3 +202,19 @@ struct KernelParsingTests {
         #expect(Redactor.redact("\tproto esp spi 0x00002001(8193) reqid 1") == "\tproto esp spi 0x00002001(8193) reqid 1")
     }
 }
+
+@Suite("Truncated kernel captures")
+struct TruncatedKernelTests {
+    @Test("a policy cut off after its template's `proto` word: no crash, no template")
+    func policyCutAtProto() {
+        let lines: [(Int, String)] = [
+            (1, "src 10.1.0.0/24 dst 10.2.0.0/24 uid 0"),
+            (2, "\tdir out action allow index 9 priority 1757393 ptype main share any flag  (0x00000000)"),
+            (3, "\ttmpl src 192.0.2.1 dst 192.0.2.2"),
+            (4, "\t\tproto"),
+        ]
+        let (policies, _) = XfrmPolicyParser.parse(lines: lines, file: "ip-xfrm-policy.txt")
+        #expect(policies.count == 1)
+        #expect(policies.first?.templates.isEmpty == true)
+    }
+}

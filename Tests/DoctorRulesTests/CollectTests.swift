@@ -71,6 +71,13 @@ struct CollectTests {
         let r = SystemCommandRunner().run(["sleep", "30"], timeout: 0.5)
         #expect(r.outcome == .timedOut(seconds: 0.5))
         #expect(SystemCommandRunner().run(["no-such-command-xyz"], timeout: 1).outcome == .notFound)
+        // The `ipsec` wrapper case: a child that started its own child; both must be gone after the timeout.
+        let marker = "sleep 61.\(Int.random(in: 100_000...999_999))"
+        let t = SystemCommandRunner().run(["sh", "-c", "sh -c '\(marker)' & wait"], timeout: 0.5)
+        #expect(t.outcome == .timedOut(seconds: 0.5))
+        Thread.sleep(forTimeInterval: 0.3)
+        let left = SystemCommandRunner().run(["pgrep", "-f", marker], timeout: 5)
+        #expect(left.outcome == .exited(1), "a grandchild survived the timeout: \(left.stdout)")
         #expect(SystemCommandRunner().run(["sh", "-c", "echo hi; exit 3"], timeout: 5).outcome == .exited(3))
     }
 }

@@ -1,3 +1,5 @@
+import DoctorCollect
+import DoctorParse
 import DoctorModel
 import DoctorReport
 import Foundation
@@ -47,6 +49,93 @@ struct NoSecretsTests {
                     for s in secrets { #expect(!out.contains(s), "\(scenario)/\(side): a secret leaked") }
                 }
             }
+        }
+    }
+}
+
+/// Redaction is structural: every secret form Libreswan and iproute2 write, arriving through every kind of
+/// input (the right file, the wrong file, a pasted session under a prompt the splitter does not know, a
+/// journal in another output format), never reaches the text report, the JSON or a warning.
+@Suite("Every secret form through every input kind")
+struct SecretFormsTests {
+    /// (lines to insert, substrings that must never be printed)
+    static let forms: [(lines: [String], secrets: [String])] = [
+        (["@west @east : PSK \"Sekr1t-quoted-psk-AAAA\""], ["Sekr1t-quoted-psk-AAAA"]),
+        (["@west @east : psk \"lowercase-psk-BBBB\""], ["lowercase-psk-BBBB"]),
+        ([": Psk \"mixedcase-psk-CCCC\""], ["mixedcase-psk-CCCC"]),
+        (["@a @b : PSK unquotedPSKvalueDDDD"], ["unquotedPSKvalueDDDD"]),
+        (["@a @b : PSK 0sYmFzZTY0cHNrRUVFRQ=="], ["YmFzZTY0cHNrRUVFRQ"]),
+        (["@a @b : PSK 0x1a2b3c4d5e6f7a8b9c0d"], ["1a2b3c4d5e6f7a8b9c0d"]),
+        (["2001:db8::1 2001:db8::2 : PSK \"ipv6-psk-FFFF\""], ["ipv6-psk-FFFF"]),
+        (["@user : XAUTH \"xauth-password-GGGG\""], ["xauth-password-GGGG"]),
+        (["@user : xauth 'xauth-lower-HHHH'"], ["xauth-lower-HHHH"]),
+        (["@user : EAP \"eap-secret-IIII\""], ["eap-secret-IIII"]),
+        ([": PIN %smartcard:01 pin-secret-JJJJ"], ["pin-secret-JJJJ"]),
+        (["@a @b : PPKS \"ppk-id-1\" \"ppks-secret-KKKK\""], ["ppks-secret-KKKK"]),
+        (["@a @b : PSK", "    \"next-line-psk-LLLL\""], ["next-line-psk-LLLL"]),
+        ([": RSA {", "    Modulus: 0sAwEAAbbbbMMMMmodulusxx", "    Prime1: unquoted-prime-secret-OOOO", "}"], ["unquoted-prime-secret-OOOO", "AwEAAbbbbMMMM"]),
+        (["\taead rfc4106(gcm(aes)) 0x0a1b2c3d4e5f60718293a4b5c6d7e8f901234567 (160 bits) 128"], ["0a1b2c3d4e5f6071"]),
+        (["\tenc cbc(aes) 0X00112233445566778899aabbccddeeff"], ["0011223344556677"]),
+        (["\tauth-trunc hmac(sha256) 0x 9f8e7d6c5b4a39281706f5e4d3c2b1a0 (256 bits) 128"], ["9f8e7d6c5b4a3928"]),
+        (["\tenc cbc(des) 0x1122334455"], ["1122334455"]),
+        (["\taead rfc4106(gcm(aes)) 0xdeadbeefcafebabe0123", "456789abcdef0123456789abcdef (160 bits) 128"], ["deadbeefcafebabe", "456789abcdef0123456789"]),
+        (["\tenc 0x77665544332211009988"], ["77665544332211009988"]),
+    ]
+
+    /// How the lines arrive: file name in the capture -> its content around the inserted lines.
+    static let kinds: [(file: String, wrap: @Sendable ([String]) -> [String])] = [
+        ("ipsec.secrets", { $0 }),
+        ("ipsec.conf", { ["config setup", "    ikev1-policy=accept"] + $0 + ["conn x", "    left=192.0.2.1", "    right=192.0.2.2"] }),
+        ("ipsec.conf", { ["conn x", "    left=192.0.2.1"] + $0 + ["    right=192.0.2.2"] }),
+        ("ip-xfrm-state.txt", { ["src 192.0.2.1 dst 192.0.2.2", "\tproto esp spi 0x00002001(8193) reqid 1(0x00000001) mode tunnel"] + $0 }),
+        ("xfrm_stat.txt", { ["XfrmInError             \t0"] + $0 + ["XfrmInNoStates          \t3"] }),
+        ("pluto.log", { ["Dec  2 03:05:55.123456: \"westnet-eastnet\" #1: initiating IKEv2 connection"] + $0 }),
+        ("journal.txt", { lines in lines.map { "[12345.678901] gw pluto[123]: " + $0 } }),
+        ("journal.txt", { lines in lines.map { "1764645955.123456 gw pluto[123]: | " + $0 } }),
+        ("session.txt", { ["gw:~ # ip -s xfrm policy", "src 10.1.0.0/24 dst 10.2.0.0/24", "\tdir out priority 1 ptype main", "gw:~ # cat /etc/ipsec.secrets"] + $0 }),
+        ("session.txt", { ["gw# ipsec status", "000 using kernel interface: xfrm", "gw# less /etc/ipsec.secrets"] + $0 + ["gw# head /etc/ipsec.conf"] }),
+        ("session.txt", { ["root@gw:~# ipsec whack --trafficstatus", "006 #2: \"westnet-eastnet\", type=ESP", "root@gw:~# vi /etc/ipsec.secrets"] + $0 }),
+        ("notes.txt", { $0 }),
+        ("ping.txt", { ["PING 10.2.0.1 (10.2.0.1) from 10.1.0.1 : 56(84) bytes of data."] + $0 }),
+    ]
+
+    @Test("each form, each kind: text, JSON and warnings hold no secret", arguments: 0..<kinds.count)
+    func everyForm(_ k: Int) throws {
+        let (file, wrap) = Self.kinds[k]
+        let src = "\(Repo.examples)/ikev2-psk-mismatch/west"
+        for form in Self.forms {
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("secret-forms-\(UUID().uuidString)").path
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            for f in try FileManager.default.contentsOfDirectory(atPath: src) where f != file {
+                try FileManager.default.copyItem(atPath: "\(src)/\(f)", toPath: "\(dir)/\(f)")
+            }
+            try (wrap(form.lines).joined(separator: "\n") + "\n").write(toFile: "\(dir)/\(file)", atomically: true, encoding: .utf8)
+            let snap = SnapshotBuilder.build(SnapshotLoader.load(paths: [dir], label: "west"))
+            let findings = DiagnosisEngine().diagnose(DiagnosisContext(local: snap, peer: snap))
+            let d = Diagnosis(local: "west", peer: nil, connections: [], findings: findings, skipped: snap.skipped,
+                              diagnostics: snap.diagnostics, inputs: snap.inputs, libreswanVersion: nil)
+            let outputs = [TextReport(color: false).render(d), JSONReport.render(d), snap.diagnostics.map(\.formatted).joined(separator: "\n")]
+            for secret in form.secrets {
+                for out in outputs { #expect(!out.contains(secret), "\(file) #\(k): '\(secret)' printed from \(form.lines)") }
+            }
+        }
+    }
+
+    @Test("redaction keeps what parsers need, and redacting twice changes nothing")
+    func shape() {
+        let aead = Redactor.redact("\taead rfc4106(gcm(aes)) 0x0a1b2c3d4e5f60718293a4b5c6d7e8f901234567 (160 bits) 128")
+        #expect(aead == "\taead rfc4106(gcm(aes)) 0x<redacted> (160 bits) 128")
+        #expect(Redactor.redact("\tproto esp spi 0x00002001(8193) reqid 1(0x00000001) mode tunnel") == "\tproto esp spi 0x00002001(8193) reqid 1(0x00000001) mode tunnel")
+        #expect(Redactor.redact("@west @east : psk \"x-secret\"") == "@west @east : psk \"<redacted>\"")
+        // A pluto log line whose message starts with a secret kind's word is not a secrets entry.
+        let log = "Dec  2 03:05:55.123456: \"westnet-eastnet\" #1: PSK authentication failed"
+        #expect(Redactor.redact(Substring(log)) == log)
+        #expect(Redactor.redact("title\u{1B}]0;pwned\u{07} and\rCR") == "title\\x1B]0;pwned\\x07 and\\x0DCR")
+        for form in SecretFormsTests.forms {
+            var once = LineRedactor(), twice = LineRedactor()
+            let a = form.lines.map { once.redact(Substring($0)) }
+            #expect(a.map { twice.redact(Substring($0)) } == a, "\(form.lines)")
         }
     }
 }

@@ -169,9 +169,34 @@ struct EndToEndTests {
     func exitStatuses() throws {
         let (usage, _, _) = try Self.run(["diagnose", "--format", "xml", "x"])
         #expect(usage == 64)
+        // NaN would disable every timeout: rejected like any other bad duration.
+        for bad in [["--command-timeout", "nan"], ["--sample-seconds", "nan"], ["--sample-seconds=-1"], ["--command-timeout", "inf"]] {
+            let (status, _, err) = try Self.run(["diagnose"] + bad)
+            #expect(status == 64, "\(bad): exit \(status)")
+            #expect(err.contains("must be"), "\(bad): \(err)")
+        }
         let (missing, _, err) = try Self.run(["diagnose", "/nonexistent/capture"])
         #expect(missing == 2)
         #expect(err.contains("/nonexistent/capture: warning: no such file or directory"))
+    }
+
+    @Test("a FIFO, a device link and a symlink out of the capture are refused with one line each; the rest is diagnosed")
+    func specialFiles() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("special-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let src = Self.root + "/examples/ikev2-psk-mismatch/west"
+        for f in ["ipsec.conf", "ipsec-up.txt", "ipsec.secrets"] { try FileManager.default.copyItem(atPath: "\(src)/\(f)", toPath: "\(dir)/\(f)") }
+        #expect(mkfifo(dir + "/pluto.log", 0o600) == 0)
+        try FileManager.default.createSymbolicLink(atPath: dir + "/journal.txt", withDestinationPath: "/dev/zero")
+        try FileManager.default.createSymbolicLink(atPath: dir + "/notes.txt", withDestinationPath: "/etc/passwd")
+        let (status, out, err) = try Self.run(["diagnose", "--format", "json", dir])
+        #expect(status == 1)
+        #expect(err.contains("\(dir)/pluto.log: warning: not a regular file"), "\(err)")
+        #expect(err.contains("\(dir)/journal.txt: warning: not a regular file"), "\(err)")
+        #expect(err.contains("\(dir)/notes.txt: warning: a symlink out of the capture"), "\(err)")
+        #expect(!out.contains("root:x:0:0"), "a line of /etc/passwd was printed")
+        #expect(out.contains("\"code\" : \"psk-mismatch\""))
     }
 
     @Test("--conn with an unknown name is an error naming the known connections")
