@@ -39,18 +39,35 @@ public enum InputRecognizer {
 
     static let promptCommands: Set<String> = [
         "ipsec", "ip", "nft", "iptables-save", "iptables-legacy-save", "iptables-nft-save", "cat", "journalctl", "ping",
-        "tracepath", "sudo", "whack", "tail", "grep",
+        "tracepath", "sudo", "whack", "tail", "grep", "less", "more", "head", "vi", "vim", "view", "nano", "sed", "awk",
+        "zcat", "zless", "bat", "ping6", "tracepath6", "doas",
     ]
 
-    /// `# ip -s xfrm state` / `$ sudo ipsec status` / `root@gw:~# ip xfrm policy` -> the command, else nil.
+    /// The command of a shell prompt line, else nil:
+    ///
+    ///     # ip -s xfrm state                 $ sudo ipsec status             root@gw:~# ip xfrm policy
+    ///     gw:~ # cat /etc/ipsec.secrets      gw# less /etc/ipsec.conf       [root@gw ~]# ipsec trafficstatus
+    ///
+    /// The prompt is at most two short words ending in `#`, `$` or `>`; the command must be one that
+    /// shows IPsec state or a file, so a config comment or a log line is not taken for a prompt.
     public static func promptCommand(_ line: String) -> String? {
-        var t = Substring(line.trimmingCharacters(in: .whitespaces))
-        if let hashPrompt = t.range(of: "# "), t[..<hashPrompt.lowerBound].contains("@") { t = t[hashPrompt.upperBound...] }
-        else if let dollar = t.range(of: "$ "), t[..<dollar.lowerBound].contains("@") { t = t[dollar.upperBound...] }
-        else if t.hasPrefix("# ") || t.hasPrefix("$ ") { t = t.dropFirst(2) }
-        else { return nil }
-        var words = t.split(separator: " ").map(String.init)
-        if words.first == "sudo" { words.removeFirst() }
+        let t = Substring(line.trimmingCharacters(in: .whitespaces))
+        var rest: Substring?
+        if t.hasPrefix("# ") || t.hasPrefix("$ ") || t.hasPrefix("> ") {
+            rest = t.dropFirst(2)
+        } else {
+            for sign in ["# ", "$ ", "> "] {
+                guard let r = t.range(of: sign) else { continue }
+                let prompt = t[..<r.upperBound].dropLast()
+                if prompt.count <= 64, prompt.split(separator: " ").count <= 2, !prompt.contains("\"") {
+                    rest = t[r.upperBound...]
+                    break
+                }
+            }
+        }
+        guard let rest else { return nil }
+        var words = rest.split(separator: " ").map(String.init)
+        while let w = words.first, w == "sudo" || w == "doas" { words.removeFirst() }
         guard let first = words.first, promptCommands.contains(first) || first.hasSuffix("/ipsec") else { return nil }
         return words.joined(separator: " ")
     }
@@ -116,7 +133,9 @@ public enum InputRecognizer {
         var sectionStart = 0
         var sectionCommand: String?
         func flush(upTo end: Int) {
-            let slice = all[sectionStart..<end]
+            var slice = all[sectionStart..<end]
+            // A ping's flags (`-M do -s 1400`) are on its prompt line: the ping parser needs that line too.
+            if let cmd = sectionCommand, kind(ofCommand: cmd) == .ping, sectionStart > 0 { slice = all[(sectionStart - 1)..<end] }
             guard !slice.isEmpty, slice.contains(where: { !$0.1.trimmingCharacters(in: .whitespaces).isEmpty }) else { return }
             let kind = sectionCommand.flatMap(kind(ofCommand:)) ?? sniff(slice)
             guard let kind else {

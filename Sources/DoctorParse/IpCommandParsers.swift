@@ -61,8 +61,8 @@ public enum PingParser {
         var current: PingProbe?
         for (n, raw) in lines {
             let t = raw.trimmingCharacters(in: .whitespaces)
-            if t.hasPrefix("$ ") || t.hasPrefix("# ") {
-                df = t.contains("-M do") || t.contains("-Mdo") || t.contains("-D")
+            if let cmd = InputRecognizer.promptCommand(String(t)) {
+                df = cmd.contains("-M do") || cmd.contains("-Mdo") || cmd.contains("-D")
                 continue
             }
             if t.hasPrefix("PING ") {

@@ -114,11 +114,13 @@ public struct IpsecConfParser {
                 }
             }
             guard let eq = trimmed.firstIndex(of: "=") else {
-                diagnostics.append(InputDiagnostic(file: document.name, line: lineNo, message: "cannot parse '\(Redactor.redact(Substring(trimmed)))': expected key=value"))
+                diagnostics.append(InputDiagnostic(file: document.name, line: lineNo, message: "cannot parse '\(trimmed.prefix(60))\(trimmed.count > 60 ? "..." : "")': expected key=value"))
                 continue
             }
             guard let idx = current else {
-                diagnostics.append(InputDiagnostic(file: document.name, line: lineNo, message: "'\(trimmed)' is outside any conn or config setup section"))
+                // Only the key: a value outside any section may be anything, a secret pasted in the wrong file too.
+                let key = trimmed[..<eq].trimmingCharacters(in: .whitespaces).prefix(40)
+                diagnostics.append(InputDiagnostic(file: document.name, line: lineNo, message: "'\(key)=...' is outside any conn or config setup section"))
                 continue
             }
             let key = trimmed[..<eq].trimmingCharacters(in: .whitespaces).lowercased()

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Strips what wraps a Libreswan message, so classification sees the message itself:
 ///
 ///     Nov 23 11:01:12.862865: "westnet-eastnet" #1: authentication failed: ...      (logfile=, logtime=yes)
@@ -5,12 +7,66 @@
 ///     2026-11-22T12:34:05.123456+00:00 gw pluto[123]: ...                              (journal short-iso)
 ///     003 "westnet-eastnet" #1: IKE SA authentication request rejected by peer: ...    (whack, Libreswan 3.x/4.x)
 ///     1v2 "westnet-eastnet" #1: sent IKE_SA_INIT request                              (whack new-state prefix)
+///     [12345.678901] gw pluto[123]: ...                                                (journal short-monotonic)
+///     1764645955.123456 gw pluto[123]: ...                                             (journal short-unix)
+///     Wed 2026-12-02 03:05:55 UTC gw pluto[123]: ...                                   (journal short-full)
+///     {"__REALTIME_TIMESTAMP":"...","MESSAGE":"..."}                                   (journal json)
+///         MESSAGE=...                                                                  (journal verbose)
+///
+/// Whatever the wrapping, a debug line (`| ...`) must come out starting with `|`: debug output may hold
+/// key material, and it is never evidence.
 public enum LogPrefix {
     public static func strip(_ line: Substring) -> Substring {
         var s = line
+        s = stripJournalWrapping(s)
         s = stripTimestamp(s)
         s = stripSyslogProgram(s)
         s = stripWhackCode(s)
+        return s
+    }
+
+    static let weekdays: Set<Substring> = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+
+    /// journal `json` (the MESSAGE value), `verbose` (`MESSAGE=`), `short-monotonic`,
+    /// `short-unix` and `short-full` heads; what follows is the `host pluto[pid]: ` the other formats have too.
+    static func stripJournalWrapping(_ s: Substring) -> Substring {
+        let t = s.drop(while: { $0 == " " || $0 == "\t" })
+        if t.hasPrefix("{"), let r = t.range(of: "\"MESSAGE\"") {
+            var v = t[r.upperBound...].drop(while: { $0 == " " || $0 == ":" })
+            guard v.first == "\"" else { return s }
+            v = v.dropFirst()
+            var end = v.startIndex
+            var escaped = false
+            while end < v.endIndex {
+                let c = v[end]
+                if c == "\"" && !escaped { break }
+                escaped = c == "\\" && !escaped
+                end = v.index(after: end)
+            }
+            let raw = v[..<end]
+            guard raw.contains("\\") else { return raw }
+            // Undo JSON escapes (`\"`, `\\`, `\u001b`): the message as pluto wrote it.
+            let data = Data(("[\"" + raw + "\"]").utf8)
+            if let arr = try? JSONSerialization.jsonObject(with: data) as? [String], let m = arr.first { return Substring(m) }
+            return raw
+        }
+        if t.hasPrefix("MESSAGE=") { return t.dropFirst("MESSAGE=".count) }
+        if t.hasPrefix("["), let close = t.firstIndex(of: "]"),
+            t[t.index(after: t.startIndex)..<close].allSatisfy({ $0.isNumber || $0 == "." || $0 == " " })
+        {
+            return t[t.index(after: close)...].drop(while: { $0 == " " })
+        }
+        let head = t.prefix(while: { $0.isNumber || $0 == "." })
+        if head.utf8.count >= 10, head.contains("."), t[head.endIndex...].first == " " {
+            return t[head.endIndex...].dropFirst()
+        }
+        // `Wed 2026-12-02 03:05:55 UTC ` (or with microseconds).
+        if weekdays.contains(t.prefix(3)), t.dropFirst(3).first == " " {
+            let words = t.split(separator: " ", maxSplits: 4, omittingEmptySubsequences: true)
+            if words.count == 5, words[1].count == 10, words[1].dropFirst(4).first == "-", words[2].contains(":") {
+                return words[4]
+            }
+        }
         return s
     }
 

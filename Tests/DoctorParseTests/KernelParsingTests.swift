@@ -164,6 +164,38 @@ struct KernelParsingTests {
         #expect(states.count == 2)
     }
 
+    @Test("prompts of other shells and distributions; commands that show files", arguments: [
+        ("gw:~ # cat /etc/ipsec.secrets", "cat /etc/ipsec.secrets"), ("gw# less /etc/ipsec.secrets", "less /etc/ipsec.secrets"),
+        ("[root@gw ~]# ipsec trafficstatus", "ipsec trafficstatus"), ("admin@gw:~$ sudo head /etc/ipsec.conf", "head /etc/ipsec.conf"),
+        ("gw> vi /etc/ipsec.secrets", "vi /etc/ipsec.secrets"), ("# ip -s xfrm state", "ip -s xfrm state"),
+    ])
+    func prompts(_ line: String, _ command: String) {
+        #expect(InputRecognizer.promptCommand(line) == command)
+    }
+
+    @Test("not prompts: a config comment, a log line, a quoted '#'")
+    func notPrompts() {
+        for line in ["    # leftsubnet=10.1.0.0/24", "Dec  2 03:05:55 gw pluto[1]: \"x\" #1: cat is not a command",
+                     "conn x # cat /etc/passwd", "\"a b\"# cat x"] {
+            #expect(InputRecognizer.promptCommand(line) == nil, "\(line)")
+        }
+    }
+
+    /// The mtu-blackhole lab capture's ping.txt pasted as a session with `root@gw:~#` prompts: the DF flag is
+    /// on the prompt line, and the big pings must still count as DF probes.
+    @Test("a pasted ping keeps its -M do from the prompt line")
+    func pastedPing() throws {
+        let real = try String(contentsOfFile: Repo.example("mtu-blackhole", "west", "ping.txt"), encoding: .utf8)
+        let text = "root@west:~# ip -s xfrm state\n" + (try String(contentsOfFile: Repo.example("mtu-blackhole", "west", "ip-xfrm-state.txt"), encoding: .utf8))
+            + real.replacingOccurrences(of: "$ ping", with: "root@west:~# ping")
+        let (docs, _) = InputRecognizer.resolve(RawDocument(name: "pasted.txt", content: .text(text), kind: nil))
+        let pingDocs = docs.filter { $0.kind == .ping }
+        #expect(!pingDocs.isEmpty)
+        let pings = pingDocs.flatMap { PingParser.parse($0).0 }
+        #expect(pings.contains { $0.payloadSize == 1350 && $0.received == 0 && $0.dontFragment })
+        #expect(pings.allSatisfy { $0.dontFragment })
+    }
+
     @Test("unnamed files are recognised by content")
     func sniffing() {
         let cases: [(String, InputKind)] = [

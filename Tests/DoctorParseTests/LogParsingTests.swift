@@ -118,3 +118,51 @@ struct LogParsingTests {
         #expect(log.last(.retransmission)?.source.line == 99_999)
     }
 }
+
+/// journalctl can print pluto's lines in many formats; whatever the wrapping, a debug line (`| ...`, which
+/// may hold key material) is never an event, and a real failure line is the same event. The messages are
+/// real lines of the ikev2-psk-mismatch-debug capture (plutodebug=all); the wrappings are journalctl's.
+@Suite("Journal output formats")
+struct JournalFormatTests {
+    static func line(containing needle: String) throws -> String {
+        let text = try String(contentsOfFile: Repo.example("ikev2-psk-mismatch-debug", "west", "pluto.log"), encoding: .utf8)
+        let line = try #require(text.split(separator: "\n").first { $0.contains(needle) }, "no line with \(needle)")
+        // Drop pluto's own `Dec  2 03:41:10.385864: ` logtime, as journald does.
+        return String(try #require(line.range(of: ": ").map { line[$0.upperBound...] }))
+    }
+
+    static let wrappings: [(String, @Sendable (String) -> String)] = [
+        ("short", { "Dec  2 03:41:10 gw pluto[4242]: " + $0 }),
+        ("short-iso", { "2026-12-02T03:41:10+00:00 gw pluto[4242]: " + $0 }),
+        ("short-precise", { "Dec 02 03:41:10.385864 gw pluto[4242]: " + $0 }),
+        ("short-monotonic", { "[ 1234.567890] gw pluto[4242]: " + $0 }),
+        ("short-unix", { "1764646870.385864 gw pluto[4242]: " + $0 }),
+        ("short-full", { "Wed 2026-12-02 03:41:10 UTC gw pluto[4242]: " + $0 }),
+        ("verbose", { "    MESSAGE=" + $0 }),
+        ("json", { "{\"__REALTIME_TIMESTAMP\" : \"1764646870385864\", \"_HOSTNAME\" : \"gw\", \"MESSAGE\" : \"" + $0.replacingOccurrences(of: "\"", with: "\\\"") + "\", \"_PID\" : \"4242\"}" }),
+        ("cat", { $0 }),
+    ]
+
+    @Test("a debug line is never an event, in every format")
+    func debugSkipped() throws {
+        let debug = try Self.line(containing: "|    Notify Message Type: v2N_AUTHENTICATION_FAILED")
+        for (name, wrap) in Self.wrappings {
+            var c = PlutoLogClassifier()
+            #expect(c.classify(Substring(wrap(debug)), file: "journal.txt", line: 1) == nil, "\(name): a debug line became an event")
+        }
+    }
+
+    @Test("a real failure line is the same event in every format")
+    func failureSame() throws {
+        let failure = try Self.line(containing: "rejected by peer: AUTHENTICATION_FAILED")
+        var plain = PlutoLogClassifier()
+        let event = plain.classify(Substring(failure), file: "x", line: 1)
+        let want = try #require(event)
+        for (name, wrap) in Self.wrappings {
+            var c = PlutoLogClassifier()
+            let got = c.classify(Substring(wrap(failure)), file: "journal.txt", line: 1)
+            #expect(got?.kind == want.kind, "\(name)")
+            #expect(got?.connection == "westnet-eastnet", "\(name)")
+        }
+    }
+}
