@@ -34,11 +34,31 @@ public struct LineSource {
 
     /// The one reading loop: hands out the raw bytes of each line (no trailing CR/LF) without building a
     /// String, so the log hot path can look at bytes first and make a String only for the lines that matter.
+    ///
+    /// A CR inside a line ends a line too (CR-only files from old editors, `\r` overwrite tricks), so each
+    /// piece gets its own number; UTF-16 text (NUL bytes) is refused with an error that says how to convert it.
     public func forEachBytes(_ body: (Int, UnsafeBufferPointer<UInt8>) throws -> Bool) throws {
         func trimmed(_ p: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
             var n = p.count
             while n > 0, p[n - 1] == 10 || p[n - 1] == 13 { n -= 1 }
             return UnsafeBufferPointer(rebasing: p[0..<n])
+        }
+        var checkedEncoding = false
+        // Hands `line` to body, split at CRs; n is the number of the last piece.
+        func emit(_ n: inout Int, _ line: UnsafeBufferPointer<UInt8>) throws -> Bool {
+            if !checkedEncoding {
+                checkedEncoding = true
+                if let base = line.baseAddress, memchr(base, 0, min(line.count, 512)) != nil { throw ParseError.utf16(path: document.name) }
+            }
+            // memchr: the log hot path passes here for every line.
+            guard let base = line.baseAddress, memchr(base, 13, line.count) != nil else { return try body(n, line) }
+            var start = 0
+            for i in 0...line.count where i == line.count || line[i] == 13 {
+                if try !body(n, UnsafeBufferPointer(rebasing: line[start..<i])) { return false }
+                start = i + 1
+                if i < line.count { n += 1 }
+            }
+            return true
         }
         switch document.content {
         case .text(let s):
@@ -51,7 +71,7 @@ public struct LineSource {
                     var end = start
                     while end < all.count && all[end] != 10 { end += 1 }
                     n += 1
-                    if try !body(n, trimmed(UnsafeBufferPointer(rebasing: all[start..<end]))) { return }
+                    if try !emit(&n, trimmed(UnsafeBufferPointer(rebasing: all[start..<end]))) { return }
                     start = end + 1
                 }
             }
@@ -70,7 +90,7 @@ public struct LineSource {
                 n += 1
                 guard let buffer else { break }
                 let keepGoing = try buffer.withMemoryRebound(to: UInt8.self, capacity: len) {
-                    try body(n, trimmed(UnsafeBufferPointer(start: $0, count: len)))
+                    try emit(&n, trimmed(UnsafeBufferPointer(start: $0, count: len)))
                 }
                 if !keepGoing { return }
             }
@@ -106,10 +126,12 @@ public struct LineSource {
 
 public enum ParseError: Error, CustomStringConvertible {
     case cannotOpen(path: String, reason: String)
+    case utf16(path: String)
 
     public var description: String {
         switch self {
         case .cannotOpen(let path, let reason): "cannot open \(path): \(reason)"
+        case .utf16(let path): "\(path) is UTF-16 (or binary) text, not read; convert it with: iconv -f UTF-16 -t UTF-8 \(path)"
         }
     }
 }

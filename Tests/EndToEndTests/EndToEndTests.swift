@@ -199,6 +199,47 @@ struct EndToEndTests {
         #expect(out.contains("\"code\" : \"psk-mismatch\""))
     }
 
+    /// A capture from which no fact can be read is "could not diagnose" (2), never "No problems found" (0).
+    @Test("nothing usable read: every file empty, UTF-16, dangling symlinks -> exit 2", arguments: ["empty", "utf16", "dangling"])
+    func nothingUsable(_ mode: String) throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("unusable-\(mode)-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let src = Self.root + "/examples/healthy/west"
+        for f in try FileManager.default.contentsOfDirectory(atPath: src) {
+            let text = try String(contentsOfFile: "\(src)/\(f)", encoding: .utf8)
+            switch mode {
+            case "empty": FileManager.default.createFile(atPath: "\(dir)/\(f)", contents: Data())
+            case "utf16": FileManager.default.createFile(atPath: "\(dir)/\(f)", contents: text.data(using: .utf16))
+            default: try FileManager.default.createSymbolicLink(atPath: "\(dir)/\(f)", withDestinationPath: "\(dir)/gone/\(f)")
+            }
+        }
+        let (status, out, err) = try Self.run(["diagnose", dir], env: ["NO_COLOR": "1"])
+        #expect(status == 2, "\(mode): exit \(status); \(out)")
+        #expect(!out.contains("No problems found"), "\(mode)")
+        #expect(err.contains("nothing usable was read"), "\(mode): \(err)")
+    }
+
+    @Test("CR-only line ends (old editors) read like LF: the same diagnosis", arguments: ["healthy", "ikev2-psk-mismatch"])
+    func crOnly(_ scenario: String) throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cr-only-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let src = Self.root + "/examples/\(scenario)/west"
+        for f in try FileManager.default.contentsOfDirectory(atPath: src) {
+            let text = try String(contentsOfFile: "\(src)/\(f)", encoding: .utf8)
+            try text.replacingOccurrences(of: "\n", with: "\r").write(toFile: "\(dir)/\(f)", atomically: true, encoding: .utf8)
+        }
+        func codes(_ out: String) throws -> [String] {
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])
+            return (json["findings"] as? [[String: Any]] ?? []).compactMap { $0["code"] as? String }
+        }
+        let (want, wantOut, _) = try Self.run(["diagnose", "--format", "json", src])
+        let (got, gotOut, _) = try Self.run(["diagnose", "--format", "json", dir])
+        #expect(got == want)
+        #expect(try codes(gotOut) == codes(wantOut))
+    }
+
     @Test("--conn with an unknown name is an error naming the known connections")
     func unknownConnection() throws {
         let (status, _, err) = try Self.run(["diagnose", "--conn", "nope", Self.root + "/examples/healthy/west"])
