@@ -30,6 +30,13 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // The whole pipeline under libFuzzer (scripts/fuzz builds it with -sanitize=fuzzer -DFUZZING); built
+        // plainly it replays a corpus through the same oracles.
+        .target(name: "CLibFuzzer"),
+        .executableTarget(
+            name: "ipsec-doctor-fuzz",
+            dependencies: ["DoctorModel", "DoctorCollect", "DoctorParse", "DoctorRules", "DoctorReport", "CLibFuzzer"]
+        ),
         .testTarget(
             name: "DoctorParseTests", dependencies: ["DoctorParse", "DoctorCollect", "DoctorModel"], exclude: ["Fixtures"]),
         .testTarget(

@@ -35,8 +35,8 @@ public struct InputDiagnostic: Sendable, Hashable, Codable {
 
     /// `file:line: warning: message`, the one-line form for stderr.
     public var formatted: String {
-        if let line { return "\(file):\(line): warning: \(message)" }
-        return "\(file): warning: \(message)"
+        let text = line.map { "\(file):\($0): warning: \(message)" } ?? "\(file): warning: \(message)"
+        return text.replacingOccurrences(of: "\n", with: "\\n").escapingControlCharacters
     }
 }
 

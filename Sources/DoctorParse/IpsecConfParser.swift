@@ -48,7 +48,10 @@ public struct IpsecConfParser {
     /// Parses `document` and the files it includes.
     public static func parse(_ document: RawDocument, localAddresses: [IPPrefix] = [], confined: Bool = false) -> (IpsecConfig, [InputDiagnostic]) {
         var p = IpsecConfParser()
-        if confined, let base = Self.baseDir(of: document) { p.captureRoot = Self.realPath(base) ?? base }
+        if confined {
+            // Pasted text has no directory of its own: its includes are not followed at all.
+            p.captureRoot = Self.baseDir(of: document).map { Self.realPath($0) ?? $0 } ?? ""
+        }
         p.read(document, baseDir: Self.baseDir(of: document), depth: 0)
         return (p.build(localAddresses: localAddresses), p.diagnostics)
     }
@@ -133,6 +136,10 @@ public struct IpsecConfParser {
     /// `include /etc/ipsec.d/*.conf`
     mutating func include(_ pattern: String, from doc: RawDocument, baseDir: String?, line: Int, depth: Int) {
         var matches: [String]
+        if captureRoot == "" {
+            diagnostics.append(InputDiagnostic(file: doc.name, line: line, message: "include \(pattern): not followed (pasted text; give the capture directory instead)"))
+            return
+        }
         if let root = captureRoot {
             // /etc/ipsec.d/x.conf -> ROOT/ipsec.d/x.conf; /elsewhere/x -> ROOT/elsewhere/x; relative as usual.
             let inside: String

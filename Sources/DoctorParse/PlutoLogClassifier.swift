@@ -96,8 +96,11 @@ public struct PlutoLogClassifier {
     }
 
     public mutating func classify(_ raw: Substring, file: String, line: Int) -> IKEEvent? {
-        let msg = LogPrefix.strip(raw)
-        if msg.hasPrefix("|") || msg.isEmpty { return nil }  // debug lines
+        let rawMsg = LogPrefix.strip(raw)
+        if rawMsg.hasPrefix("|") || rawMsg.isEmpty { return nil }  // debug lines
+        // Everything kept from here on (connection name, details, evidence) comes from the redacted line.
+        let text = Redactor.redact(raw)
+        let msg = LogPrefix.strip(Substring(text))
         let lowerBytes = LowerBytes(msg)
         guard let kind = kind(of: lowerBytes) else { return nil }
         let lower = String(decoding: lowerBytes.bytes, as: UTF8.self)
@@ -176,7 +179,6 @@ public struct PlutoLogClassifier {
         {
             details["ikeVersion"] = details["ikeVersion"] ?? "IKEv1"
         }
-        let text = Redactor.redact(raw)
         return IKEEvent(
             kind: finalKind, connection: conn, serial: serial, state: state, details: details,
             source: SourceLine(file: file, line: line, text: text))

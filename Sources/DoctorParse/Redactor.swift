@@ -1,3 +1,5 @@
+import DoctorModel
+
 /// Masks secrets, and escapes terminal control characters, in every line before any parser, warning or
 /// evidence sees it: `LineSource` runs each line of each document through one `LineRedactor`, whatever
 /// file the text arrived in (a secrets line pasted into a session, key hex under the wrong file name).
@@ -168,19 +170,7 @@ public struct LineRedactor {
     }
 
     /// ESC, bare CR, BEL, the C1 controls and the like would act on the reader's terminal: show them as `\x1B`.
-    static func escapeControls(_ s: String) -> String {
-        var out = ""
-        out.reserveCapacity(s.utf8.count)
-        for scalar in s.unicodeScalars {
-            let v = scalar.value
-            if (v < 0x20 && v != 9) || v == 0x7F || (0x80...0x9F).contains(v) {
-                out += "\\x" + String(v, radix: 16, uppercase: true).leftPadded(to: 2)
-            } else {
-                out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
-    }
+    static func escapeControls(_ s: String) -> String { s.escapingControlCharacters }
 
     static func isHex(_ b: UInt8) -> Bool {
         (b >= 48 && b <= 57) || (b >= 65 && b <= 70) || (b >= 97 && b <= 102)
@@ -193,10 +183,6 @@ public struct LineRedactor {
     static func isWordByte(_ b: UInt8) -> Bool {
         (b >= 48 && b <= 57) || (b >= 65 && b <= 90) || (b >= 97 && b <= 122) || b == 95
     }
-}
-
-extension String {
-    fileprivate func leftPadded(to n: Int) -> String { count >= n ? self : String(repeating: "0", count: n - count) + self }
 }
 
 /// One line on its own (log lines the classifier keeps, secrets lines): `LineRedactor` without state.

@@ -107,7 +107,7 @@ public enum SnapshotBuilder {
                 if let lines = try? LineSource(doc).allLines(),
                     let obj = try? JSONSerialization.jsonObject(with: Data(lines.map(\.1).joined(separator: "\n").utf8)) as? [String: Any]
                 {
-                    snap.libreswanVersion = obj["libreswan"] as? String
+                    snap.libreswanVersion = (obj["libreswan"] as? String).map { Redactor.redact(Substring($0)) }
                 }
             }
         }
@@ -133,7 +133,9 @@ public enum SnapshotBuilder {
                 let line = String(decoding: bytes, as: UTF8.self)
                 if let e = classifier.classify(Substring(line), file: doc.name, line: n) { events.append(e) }
                 if version == nil, let r = line.range(of: "Libreswan Version ") {
-                    version = "Libreswan " + line[r.upperBound...].prefix(while: { $0 != " " })
+                    // A version is letters, digits and dots; anything else in a mangled line stops it (no control
+                    // character reaches the report header).
+                    version = "Libreswan " + line[r.upperBound...].prefix(while: { $0.isASCII && ($0.isLetter || $0.isNumber || "._+-~".contains($0)) })
                 }
                 return true
             }

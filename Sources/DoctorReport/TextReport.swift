@@ -18,6 +18,25 @@ public struct TextReport {
         }
     }
 
+    /// Escapes control characters except colour codes (`ESC [ digits ; m`), which only change colours.
+    static func keepingColours(_ text: String) -> String {
+        var out = ""
+        var rest = Substring(text)
+        while let esc = rest.firstIndex(of: "\u{1B}") {
+            out += String(rest[..<esc]).escapingControlCharacters
+            let after = rest[rest.index(after: esc)...]
+            let params = after.dropFirst().prefix { $0.isNumber || $0 == ";" }
+            if after.first == "[", params.endIndex < after.endIndex, after[params.endIndex] == "m" {
+                out += "\u{1B}[" + params + "m"
+                rest = after[after.index(after: params.endIndex)...]
+            } else {
+                out += "\\x1B"
+                rest = after
+            }
+        }
+        return out + String(rest).escapingControlCharacters
+    }
+
     public func render(_ d: Diagnosis) -> String {
         var out: [String] = []
         var header = "ipsec-doctor: diagnosing \(d.local)"
@@ -56,7 +75,10 @@ public struct TextReport {
         let errors = d.findings.filter { $0.severity == .error }.count
         let warnings = d.findings.filter { $0.severity == .warning }.count
         out.append("\(errors) error(s), \(warnings) warning(s); exit status \(d.exitStatus.rawValue)")
-        return out.joined(separator: "\n")
+        // Last line of defence: whatever a capture smuggled into a field cannot act on the terminal; the
+        // report's own colours are put back.
+        let text = out.joined(separator: "\n")
+        return color ? Self.keepingColours(text) : text.escapingControlCharacters
     }
 
     func renderFinding(_ f: Finding, index: Int, lead: Bool) -> [String] {

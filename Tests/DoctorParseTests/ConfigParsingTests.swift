@@ -108,6 +108,14 @@ struct ConfinedConfigTests {
         #expect(!messages.joined().contains("root:"), "a line of /etc/shadow was printed")
     }
 
+    @Test("includes in pasted text (no directory) are not followed")
+    func pastedInclude() {
+        let doc = RawDocument(name: "session.txt", content: .text("include /etc/passwd\nconn x\n    left=192.0.2.1\n"), kind: .ipsecConf)
+        let (cfg, diags) = IpsecConfParser.parse(doc, confined: true)
+        #expect(cfg.connections.map(\.name) == ["x"])
+        #expect(diags.map(\.formatted) == ["session.txt:1: warning: include /etc/passwd: not followed (pasted text; give the capture directory instead)"])
+    }
+
     @Test("a 30,000-deep also= chain expands without recursion; a cycle ends")
     func deepAlso() throws {
         var text = ""

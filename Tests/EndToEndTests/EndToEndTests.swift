@@ -240,6 +240,28 @@ struct EndToEndTests {
         #expect(try codes(gotOut) == codes(wantOut))
     }
 
+    /// A real failure line of the psk-mismatch capture, with terminal control sequences spliced into the
+    /// connection name (set-title, clear-screen, BEL): the report shows them escaped, never raw (a bare CR
+    /// ends the line: crOnly).
+    @Test("terminal control sequences in a capture never reach the terminal")
+    func controlSequences() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("esc-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let src = Self.root + "/examples/ikev2-psk-mismatch/west"
+        for f in ["ipsec.conf", "ipsec.secrets"] { try FileManager.default.copyItem(atPath: "\(src)/\(f)", toPath: "\(dir)/\(f)") }
+        let log = try String(contentsOfFile: src + "/pluto.log", encoding: .utf8)
+        let evil = log.replacingOccurrences(of: "\"westnet-eastnet\" #", with: "\"west\u{1B}]0;pwned\u{07}\u{1B}[2Jeast\" #")
+        try evil.write(toFile: dir + "/pluto.log", atomically: true, encoding: .utf8)
+        for env in [["NO_COLOR": "1"], [:]] {
+            let (_, out, err) = try Self.run(["diagnose", dir], env: env)
+            for text in [out, err] {
+                #expect(!text.contains("\u{07}") && !text.contains("\u{1B}]") && !text.contains("\u{1B}[2J") && !text.contains("\r"), "raw control sequence in output")
+            }
+            #expect(out.contains("\\x1B]0;pwned"), "the escaped form is shown")
+        }
+    }
+
     @Test("--conn with an unknown name is an error naming the known connections")
     func unknownConnection() throws {
         let (status, _, err) = try Self.run(["diagnose", "--conn", "nope", Self.root + "/examples/healthy/west"])
