@@ -80,22 +80,55 @@ public struct LineSource {
                 throw ParseError.cannotOpen(path: path, reason: String(cString: strerror(errno)))
             }
             defer { fclose(fp) }
-            var buffer: UnsafeMutablePointer<CChar>? = nil
-            var capacity = 0
-            defer { free(buffer) }
+            // Block reads, lines cut out with memchr: memory stays bounded by maxLineBytes however long a
+            // line is (getline would grow its buffer to the whole line, a 4 GiB line included).
+            let chunk = 1 << 16
+            let block = UnsafeMutablePointer<UInt8>.allocate(capacity: chunk)
+            defer { block.deallocate() }
+            var carry: [UInt8] = []  // the start of a line that continues in the next block
+            var truncated = false    // the current line passed maxLineBytes: the rest is skipped
             var n = 0
-            while true {
-                let len = getline(&buffer, &capacity, fp)
-                if len < 0 { break }
+            func finish(_ bytes: UnsafeBufferPointer<UInt8>) throws -> Bool {
                 n += 1
-                guard let buffer else { break }
-                let keepGoing = try buffer.withMemoryRebound(to: UInt8.self, capacity: len) {
-                    try emit(&n, trimmed(UnsafeBufferPointer(start: $0, count: len)))
+                var wasTruncated = truncated
+                truncated = false
+                defer { carry.removeAll(keepingCapacity: carry.count <= chunk) }
+                if carry.isEmpty && !wasTruncated { return try emit(&n, trimmed(bytes)) }
+                if !wasTruncated {
+                    let room = Self.maxLineBytes - carry.count
+                    carry.append(contentsOf: UnsafeBufferPointer(rebasing: bytes.prefix(room)))
+                    wasTruncated = bytes.count > room
                 }
-                if !keepGoing { return }
+                if wasTruncated { carry.append(contentsOf: Self.truncationMark.utf8) }
+                return try carry.withUnsafeBufferPointer { try emit(&n, trimmed($0)) }
             }
+            while true {
+                let got = fread(block, 1, chunk, fp)
+                if got == 0 { break }
+                var start = 0
+                while start < got {
+                    guard let nl = memchr(block + start, 10, got - start) else {
+                        // No newline in the rest of this block: keep it (up to the cap) for the next one.
+                        if !truncated {
+                            let room = Self.maxLineBytes - carry.count
+                            carry.append(contentsOf: UnsafeBufferPointer(start: block + start, count: min(room, got - start)))
+                            truncated = got - start > room
+                        }
+                        start = got
+                        break
+                    }
+                    let end = nl.assumingMemoryBound(to: UInt8.self) - block
+                    if try !finish(UnsafeBufferPointer(start: block + start, count: end - start)) { return }
+                    start = end + 1
+                }
+            }
+            if !carry.isEmpty || truncated { _ = try finish(UnsafeBufferPointer(start: block, count: 0)) }
         }
     }
+
+    /// The longest line handed out (1 MiB); longer ones are cut, and say so.
+    public static let maxLineBytes = 1 << 20
+    static let truncationMark = " [ipsec-doctor: line cut at 1 MiB]"
 
     /// All lines, redacted (for the small, structured inputs; logs use `forEach`).
     public func allLines() throws -> [(Int, String)] { try collect(forEach) }

@@ -73,6 +73,9 @@ public struct LineRedactor {
             afterKeyLine = false
             out = allHex && hexCount >= 32 ? "\(indent)\(Self.mask)" : Self.inlineSecrets(String(line))
         }
+        // Whatever branch made `out`, inline key material in what it kept goes too (a key line's hex before a
+        // `: XAUTH` that made it look like a secrets entry).
+        if sawZero { out = Self.inlineSecrets(out) }
         return sawControl ? Self.escapeControls(out) : out
     }
 
@@ -143,7 +146,8 @@ public struct LineRedactor {
         var i = 0
         var changed = false
         while i < u.count {
-            if u[i] == UInt8(ascii: "0"), i + 1 < u.count, i == 0 || !isWordByte(u[i - 1]) {
+            // `0x` anywhere (`match0x8e8e...` too); `0s` only at a word start (`100seconds` is no base64 secret).
+            if u[i] == UInt8(ascii: "0"), i + 1 < u.count, u[i + 1] != UInt8(ascii: "s") || i == 0 || !isWordByte(u[i - 1]) {
                 // 0x/0X: hex, at least 16 digits; 0s: base64, at least 8 characters.
                 let p = u[i + 1]
                 var rule: (prefix: String, isDigit: (UInt8) -> Bool, min: Int)?

@@ -166,3 +166,34 @@ struct JournalFormatTests {
         }
     }
 }
+
+@Suite("Bounded reading")
+struct BoundedReadingTests {
+    @Test("a 3 MiB line is cut at 1 MiB and says so; the lines after it are read; a last line without newline too")
+    func longLine() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("long-\(UUID().uuidString).log").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var data = Data("first\n".utf8)
+        data.append(Data(repeating: UInt8(ascii: "A"), count: 3 << 20))
+        data.append(Data("\nsecond\r\nlast".utf8))
+        FileManager.default.createFile(atPath: path, contents: data)
+        let lines = try LineSource(RawDocument(name: path, content: .file(path: path), kind: .plutoLog)).allLines()
+        #expect(lines.map(\.0) == [1, 2, 3, 4])
+        #expect(lines[0].1 == "first")
+        #expect(lines[1].1.hasSuffix("[ipsec-doctor: line cut at 1 MiB]"))
+        #expect(lines[1].1.utf8.count <= LineSource.maxLineBytes + 64)
+        #expect(lines[2].1 == "second")
+        #expect(lines[3].1 == "last")
+    }
+
+    @Test("block boundaries: every line of a real log read the same as splitting the file in memory")
+    func sameAsSplit() throws {
+        let path = Repo.example("ikev2-psk-mismatch-debug", "west", "pluto.log")
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        var want = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        if want.last == "" { want.removeLast() }
+        let got = try LineSource(RawDocument(name: path, content: .file(path: path), kind: .plutoLog)).allRawLines().map(\.1)
+        #expect(got.count == want.count)
+        #expect(got == want)
+    }
+}
