@@ -30,6 +30,11 @@ public enum LogPrefix {
     /// journal `json` (the MESSAGE value), `verbose` (`MESSAGE=`), `short-monotonic`,
     /// `short-unix` and `short-full` heads; what follows is the `host pluto[pid]: ` the other formats have too.
     static func stripJournalWrapping(_ s: Substring) -> Substring {
+        // The hot path: most lines start with a month name or a quote; decide on the first byte, in bytes.
+        guard let b = s.utf8.first(where: { $0 != 32 && $0 != 9 }),
+            b == UInt8(ascii: "{") || b == UInt8(ascii: "M") || b == UInt8(ascii: "[") || (b >= 48 && b <= 57)
+                || b == UInt8(ascii: "T") || b == UInt8(ascii: "W") || b == UInt8(ascii: "F") || b == UInt8(ascii: "S")
+        else { return s }
         let t = s.drop(while: { $0 == " " || $0 == "\t" })
         if t.hasPrefix("{"), let r = t.range(of: "\"MESSAGE\"") {
             var v = t[r.upperBound...].drop(while: { $0 == " " || $0 == ":" })
@@ -61,7 +66,7 @@ public enum LogPrefix {
             return t[head.endIndex...].dropFirst()
         }
         // `Wed 2026-12-02 03:05:55 UTC ` (or with microseconds).
-        if weekdays.contains(t.prefix(3)), t.dropFirst(3).first == " " {
+        if t.utf8.count > 4, weekdays.contains(t.prefix(3)), t.dropFirst(3).first == " " {
             let words = t.split(separator: " ", maxSplits: 4, omittingEmptySubsequences: true)
             if words.count == 5, words[1].count == 10, words[1].dropFirst(4).first == "-", words[2].contains(":") {
                 return words[4]

@@ -98,11 +98,16 @@ public struct PlutoLogClassifier {
     public mutating func classify(_ raw: Substring, file: String, line: Int) -> IKEEvent? {
         let rawMsg = LogPrefix.strip(raw)
         if rawMsg.hasPrefix("|") || rawMsg.isEmpty { return nil }  // debug lines
-        // Everything kept from here on (connection name, details, evidence) comes from the redacted line.
+        // The kind is read from the raw message (nothing of it is kept); everything kept from here on
+        // (connection name, details, evidence) comes from the redacted line.
+        let rawLower = LowerBytes(rawMsg)
+        guard let rawKind = kind(of: rawLower) else { return nil }
         let text = Redactor.redact(raw)
-        let msg = LogPrefix.strip(Substring(text))
-        let lowerBytes = LowerBytes(msg)
-        guard let kind = kind(of: lowerBytes) else { return nil }
+        // Usually redaction changes nothing: then the raw message's reading stands.
+        let unchanged = text.utf8.count == raw.utf8.count && text.utf8.elementsEqual(raw.utf8)
+        let msg = unchanged ? rawMsg : LogPrefix.strip(Substring(text))
+        let lowerBytes = unchanged ? rawLower : LowerBytes(msg)
+        guard let kind = unchanged ? rawKind : kind(of: lowerBytes) else { return nil }
         let lower = String(decoding: lowerBytes.bytes, as: UTF8.self)
         let (conn, serial) = Self.connectionAndSerial(msg)
         var details: [String: String] = [:]

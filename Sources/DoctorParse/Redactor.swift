@@ -32,7 +32,7 @@ public struct LineRedactor {
     public init() {}
 
     public mutating func redact(_ line: Substring) -> String {
-        var sawColon = false, sawZero = false, sawControl = false, allHex = true, hexCount = 0
+        var sawColon = false, sawZero = false, sawControl = false, allHex = true, hexCount = 0, blank = true
         for b in line.utf8 {
             switch b {
             case UInt8(ascii: ":"): sawColon = true
@@ -41,9 +41,9 @@ public struct LineRedactor {
             default: break
             }
             if Self.isHex(b) { hexCount += 1 } else if b != 32 && b != 9 { allHex = false }
+            if b != 32 && b != 9 { blank = false }
         }
-        let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
-        let isKeyLine = words.first.map { Self.keyLineWords.contains($0) } ?? false
+        let isKeyLine = Self.startsWithKeyWord(line)
         if !inKeyBlock && !secretOnNextLine && !afterKeyLine && !sawColon && !sawZero && !sawControl && !isKeyLine
             && !(allHex && hexCount >= 32)
         {
@@ -51,7 +51,7 @@ public struct LineRedactor {
         }
         let indent = line.prefix(while: { $0 == " " || $0 == "\t" })
         var out: String
-        if secretOnNextLine && !words.isEmpty {
+        if secretOnNextLine && !blank {
             secretOnNextLine = false
             out = "\(indent)\"\(Self.mask)\""
         } else if inKeyBlock {
@@ -59,19 +59,19 @@ public struct LineRedactor {
                 inKeyBlock = false
                 out = "\(indent)}"
             } else {
-                out = words.isEmpty ? String(line) : "\(indent)\(Self.mask)"
+                out = blank ? String(line) : "\(indent)\(Self.mask)"
             }
         } else if let secret = secretsEntry(line) {
             out = secret
         } else if isKeyLine {
             afterKeyLine = true
-            out = Self.keyLine(line, indent: indent, words: words)
-        } else if afterKeyLine, let first = words.first, first.utf8.allSatisfy(Self.isHex), first.count >= 8 {
+            out = Self.keyLine(line, indent: indent, words: Self.words(line))
+        } else if afterKeyLine, case let words = Self.words(line), let first = words.first, first.utf8.allSatisfy(Self.isHex), first.count >= 8 {
             // The wrapped rest of a key: its hex goes, `(N bits) ICV` stays.
             out = Self.keyLine(line, indent: indent, words: ["" as Substring] + words).replacingOccurrences(of: "\(indent) 0x", with: "\(indent)")
         } else {
             afterKeyLine = false
-            out = allHex && hexCount >= 32 ? "\(indent)\(Self.mask)" : Self.inlineSecrets(String(line))
+            out = allHex && hexCount >= 32 ? "\(indent)\(Self.mask)" : String(line)  // inline keys: below
         }
         // Whatever branch made `out`, inline key material in what it kept goes too (a key line's hex before a
         // `: XAUTH` that made it look like a secrets entry).
@@ -79,26 +79,46 @@ public struct LineRedactor {
         return sawControl ? Self.escapeControls(out) : out
     }
 
+    static func words(_ line: Substring) -> [Substring] { line.split(whereSeparator: { $0 == " " || $0 == "\t" }) }
+
+    /// `enc`, `auth`, `auth-trunc`, `aead`, `comp` as the first word, decided in bytes (every line passes here).
+    static func startsWithKeyWord(_ line: Substring) -> Bool {
+        let u = line.utf8
+        var i = u.startIndex
+        while i < u.endIndex, u[i] == 32 || u[i] == 9 { i = u.index(after: i) }
+        guard i < u.endIndex, u[i] == UInt8(ascii: "e") || u[i] == UInt8(ascii: "a") || u[i] == UInt8(ascii: "c") else { return false }
+        var j = i
+        while j < u.endIndex, u[j] != 32, u[j] != 9 { j = u.index(after: j) }
+        return keyLineWords.contains(Substring(u[i..<j]))
+    }
+
     /// `IDs : PSK "x"` -> `IDs : PSK "<redacted>"`; nil when the line is no secrets entry. Every colon is
     /// tried (IPv6 IDs hold colons); a colon right after a pluto state serial (`#12:`) is a log line's.
     mutating func secretsEntry(_ line: Substring) -> String? {
-        var i = line.startIndex
-        while let colon = line[i...].firstIndex(of: ":") {
-            i = line.index(after: colon)
-            let lastToken = line[..<colon].split(whereSeparator: { $0 == " " || $0 == "\t" }).last ?? ""
-            if lastToken.hasPrefix("#"), lastToken.count > 1, lastToken.dropFirst().allSatisfy(\.isNumber) { continue }
-            let afterColon = line[i...].drop(while: { $0 == " " || $0 == "\t" })
-            let word = afterColon.prefix(while: { $0.isLetter })
-            guard !word.isEmpty, Self.secretKinds.contains(word.uppercased()) else { continue }
-            let rest = afterColon[word.endIndex...]
-            guard rest.isEmpty || rest.first == " " || rest.first == "\t" || rest.first == "{" else { continue }
-            let head = line[..<word.endIndex]
-            if rest.trimmingCharacters(in: .whitespaces).isEmpty {
+        // In bytes: every log line has colons (timestamps), and this runs for each of them.
+        let u = line.utf8
+        var i = u.startIndex
+        while let colon = u[i...].firstIndex(of: UInt8(ascii: ":")) {
+            i = u.index(after: colon)
+            var w = i
+            while w < u.endIndex, u[w] == 32 || u[w] == 9 { w = u.index(after: w) }
+            var e = w
+            while e < u.endIndex, (u[e] | 0x20) >= UInt8(ascii: "a"), (u[e] | 0x20) <= UInt8(ascii: "z") { e = u.index(after: e) }
+            let len = u.distance(from: w, to: e)
+            guard (3...5).contains(len), Self.secretKinds.contains(String(decoding: u[w..<e], as: UTF8.self).uppercased()) else { continue }
+            if e < u.endIndex, u[e] != 32, u[e] != 9, u[e] != UInt8(ascii: "{") { continue }
+            // A colon right after a pluto state serial (`#12:`) is a log line's, not a secrets entry's.
+            var t = colon
+            while t > u.startIndex, case let p = u.index(before: t), u[p] >= 48 && u[p] <= 57 { t = p }
+            if t < colon, t > u.startIndex, u[u.index(before: t)] == UInt8(ascii: "#") { continue }
+            let head = Substring(u[..<e])
+            let rest = Substring(u[e...])
+            if rest.allSatisfy({ $0 == " " || $0 == "\t" }) {
                 secretOnNextLine = true
                 return String(head)
             }
-            if let brace = rest.firstIndex(of: "{") {
-                let closed = rest[brace...].contains("}")
+            if rest.contains("{") {
+                let closed = rest[rest.firstIndex(of: "{")!...].contains("}")
                 inKeyBlock = !closed
                 return "\(head) { \(Self.mask)\(closed ? " }" : "")"
             }
@@ -140,6 +160,13 @@ public struct LineRedactor {
 
     /// `0x` + 16 or more hex digits, and `0s` + 8 or more base64 characters, anywhere in the line.
     static func inlineSecrets(_ s: String) -> String {
+        // Most lines have a 0 (timestamps) but no 0x/0X/0s: look before copying.
+        var prev: UInt8 = 0, candidate = false
+        for b in s.utf8 {
+            if prev == UInt8(ascii: "0"), b == UInt8(ascii: "x") || b == UInt8(ascii: "X") || b == UInt8(ascii: "s") { candidate = true; break }
+            prev = b
+        }
+        guard candidate else { return s }
         let u = Array(s.utf8)
         var out: [UInt8] = []
         out.reserveCapacity(u.count)
