@@ -28,7 +28,10 @@ public enum SnapshotLoader {
                 result.diagnostics.append(InputDiagnostic(file: path, line: nil, message: "no such file or directory"))
                 continue
             }
-            if isDir.boolValue {
+            if let real = realPath(path), real == "/proc" || real == "/sys" || real.hasPrefix("/proc/") || real.hasPrefix("/sys/") {
+                // Kernel files are not captures: live mode reads the few it needs, these never.
+                result.diagnostics.append(InputDiagnostic(file: path, line: nil, message: "a /proc or /sys path is not a capture; not read (live mode, without PATH, reads what it needs)"))
+            } else if isDir.boolValue {
                 loadDirectory(path, into: &result)
             } else if !isRegularFile(path) {
                 result.diagnostics.append(InputDiagnostic(file: path, line: nil, message: "not a regular file (a FIFO, device or socket); not read"))

@@ -262,6 +262,16 @@ struct EndToEndTests {
         }
     }
 
+    @Test("/proc and /sys are not captures: refused with one line, exit 2")
+    func procRefused() throws {
+        for path in ["/proc/self/environ", "/proc/self", "/sys/kernel"] {
+            let (status, out, err) = try Self.run(["diagnose", "--format", "json", path])
+            #expect(status == 2, "\(path): exit \(status)")
+            #expect(err.contains("\(path): warning: a /proc or /sys path is not a capture"), "\(path): \(err)")
+            #expect(!out.contains("PATH="), "\(path): the environment was read")
+        }
+    }
+
     @Test("--conn with an unknown name is an error naming the known connections")
     func unknownConnection() throws {
         let (status, _, err) = try Self.run(["diagnose", "--conn", "nope", Self.root + "/examples/healthy/west"])
