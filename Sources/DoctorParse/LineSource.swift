@@ -136,9 +136,16 @@ public struct LineSource {
     /// All raw lines: for the secrets parser and the session splitter only.
     func allRawLines() throws -> [(Int, String)] { try collect(forEachRaw) }
 
+    /// The most a structured input (everything but logs, which are streamed) is read into memory: 256 MiB,
+    /// ten times a 50,000-tunnel hub's `ip -s xfrm state`. The rest is left unread (SnapshotBuilder says so).
+    public static let maxStructuredBytes = 256 << 20
+
     private func collect(_ each: ((Int, Substring) throws -> Bool) throws -> Void) throws -> [(Int, String)] {
         var out: [(Int, String)] = []
+        var bytes = 0
         try each { n, s in
+            bytes += s.utf8.count + 1
+            guard bytes <= Self.maxStructuredBytes else { return false }
             out.append((n, String(s)))
             return true
         }

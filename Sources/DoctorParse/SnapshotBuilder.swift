@@ -40,6 +40,13 @@ public enum SnapshotBuilder {
         for doc in typed {
             guard let kind = doc.kind else { continue }
             snap.inputs[doc.name] = kind.rawValue
+            // Structured inputs are read whole, up to LineSource.maxStructuredBytes (logs are streamed).
+            if kind != .plutoLog && kind != .ipsecUp, case .file(let path) = doc.content,
+                let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size > LineSource.maxStructuredBytes
+            {
+                snap.diagnostics.append(InputDiagnostic(file: doc.name, line: nil,
+                    message: "\(size >> 20) MiB: only the first \(LineSource.maxStructuredBytes >> 20) MiB are read; the rest is ignored"))
+            }
             switch kind {
             case .ipAddr, .ipLink:
                 continue
