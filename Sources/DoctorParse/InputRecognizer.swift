@@ -133,15 +133,15 @@ public enum InputRecognizer {
         var sectionStart = 0
         var sectionCommand: String?
         func flush(upTo end: Int) {
-            var slice = all[sectionStart..<end]
-            // A ping's flags (`-M do -s 1400`) are on its prompt line: the ping parser needs that line too.
-            if let cmd = sectionCommand, kind(ofCommand: cmd) == .ping, sectionStart > 0 { slice = all[(sectionStart - 1)..<end] }
-            guard !slice.isEmpty, slice.contains(where: { !$0.1.trimmingCharacters(in: .whitespaces).isEmpty }) else { return }
-            let kind = sectionCommand.flatMap(kind(ofCommand:)) ?? sniff(slice)
+            let output = all[sectionStart..<end]
+            guard !output.isEmpty, output.contains(where: { !$0.1.trimmingCharacters(in: .whitespaces).isEmpty }) else { return }
+            let kind = sectionCommand.flatMap(kind(ofCommand:)) ?? sniff(output)
             guard let kind else {
-                diags.append(InputDiagnostic(file: doc.name, line: slice.first?.0, message: "section not recognised (\(sectionCommand.map { Redactor.redact(Substring($0)) } ?? "no command")); skipped"))
+                diags.append(InputDiagnostic(file: doc.name, line: output.first?.0, message: "section not recognised (\(sectionCommand.map { Redactor.redact(Substring($0)) } ?? "no command")); skipped"))
                 return
             }
+            // A ping's flags (`-M do -s 1400`) are on its prompt line: the ping parser needs that line too.
+            let slice = kind == .ping && sectionCommand != nil && sectionStart > 0 ? all[(sectionStart - 1)..<end] : output
             let text = slice.map(\.1).joined(separator: "\n")
             out.append(RawDocument(name: doc.name, content: .text(text), kind: kind, firstLine: slice.first?.0 ?? 1))
         }

@@ -41,16 +41,17 @@ public struct IpsecConfParser {
         self.displayName = displayName
     }
 
-    /// Confined (a capture): includes resolve inside the directory of the top ipsec.conf, never on the
-    /// analyst's machine (`include /etc/ipsec.d/*.conf` means the capture's `ipsec.d/`), and only regular files.
-    var captureRoot: String?
+    /// Where `include` may read. A capture's includes resolve inside the directory of its top ipsec.conf,
+    /// never on the analyst's machine (`include /etc/ipsec.d/*.conf` means the capture's `ipsec.d/`); pasted
+    /// text has no directory, so its includes are not followed; live, the gateway's own paths are the truth.
+    enum IncludeScope { case host, capture(root: String), none }
+    var includeScope = IncludeScope.host
 
     /// Parses `document` and the files it includes.
     public static func parse(_ document: RawDocument, localAddresses: [IPPrefix] = [], confined: Bool = false) -> (IpsecConfig, [InputDiagnostic]) {
         var p = IpsecConfParser()
         if confined {
-            // Pasted text has no directory of its own: its includes are not followed at all.
-            p.captureRoot = Self.baseDir(of: document).map { Self.realPath($0) ?? $0 } ?? ""
+            p.includeScope = Self.baseDir(of: document).map { .capture(root: Self.realPath($0) ?? $0) } ?? .none
         }
         p.read(document, baseDir: Self.baseDir(of: document), depth: 0)
         return (p.build(localAddresses: localAddresses), p.diagnostics)
@@ -136,11 +137,11 @@ public struct IpsecConfParser {
     /// `include /etc/ipsec.d/*.conf`
     mutating func include(_ pattern: String, from doc: RawDocument, baseDir: String?, line: Int, depth: Int) {
         var matches: [String]
-        if captureRoot == "" {
+        switch includeScope {
+        case .none:
             diagnostics.append(InputDiagnostic(file: doc.name, line: line, message: "include \(pattern): not followed (pasted text; give the capture directory instead)"))
             return
-        }
-        if let root = captureRoot {
+        case .capture(let root):
             // /etc/ipsec.d/x.conf -> ROOT/ipsec.d/x.conf; /elsewhere/x -> ROOT/elsewhere/x; relative as usual.
             let inside: String
             if pattern.hasPrefix("/") {
@@ -157,12 +158,12 @@ public struct IpsecConfParser {
                 }
                 matches.append(path)
             }
-        } else {
+        case .host:
             let absolute = pattern.hasPrefix("/") ? pattern : ((baseDir ?? ".") as NSString).appendingPathComponent(pattern)
             matches = Self.glob(absolute)
         }
         if matches.isEmpty && !pattern.contains("*") {
-            diagnostics.append(InputDiagnostic(file: doc.name, line: line, message: captureRoot == nil
+            diagnostics.append(InputDiagnostic(file: doc.name, line: line, message: { if case .host = includeScope { return true } else { return false } }()
                 ? "include \(pattern): no such file" : "include \(pattern): not in the capture (includes of a capture resolve inside it)"))
         }
         for path in matches {

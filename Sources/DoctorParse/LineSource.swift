@@ -6,7 +6,7 @@ import Foundation
 #endif
 
 /// Streams the lines of a document with 1-based line numbers, CRLF removed.
-/// Files are read with getline(3): constant memory, whatever the file size.
+/// Files are read in blocks: constant memory, whatever the file size (lines are capped at maxLineBytes).
 ///
 /// `forEach` and `allLines` hand out lines already redacted (`LineRedactor`: secrets masked, terminal
 /// controls escaped): this is the one place every line of every input passes, so no parser, warning or

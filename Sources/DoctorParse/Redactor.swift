@@ -65,10 +65,11 @@ public struct LineRedactor {
             out = secret
         } else if isKeyLine {
             afterKeyLine = true
-            out = Self.keyLine(line, indent: indent, words: Self.words(line))
+            let words = Self.words(line)
+            out = Self.keyLine(indent: indent, head: "\(words[0]) ", tokens: words.dropFirst(), keyPrefix: "0x")
         } else if afterKeyLine, case let words = Self.words(line), let first = words.first, first.utf8.allSatisfy(Self.isHex), first.count >= 8 {
             // The wrapped rest of a key: its hex goes, `(N bits) ICV` stays.
-            out = Self.keyLine(line, indent: indent, words: ["" as Substring] + words).replacingOccurrences(of: "\(indent) 0x", with: "\(indent)")
+            out = Self.keyLine(indent: indent, head: "", tokens: words[...], keyPrefix: "")
         } else {
             afterKeyLine = false
             out = allHex && hexCount >= 32 ? "\(indent)\(Self.mask)" : String(line)  // inline keys: below
@@ -76,7 +77,7 @@ public struct LineRedactor {
         // Whatever branch made `out`, inline key material in what it kept goes too (a key line's hex before a
         // `: XAUTH` that made it look like a secrets entry).
         if sawZero { out = Self.inlineSecrets(out) }
-        return sawControl ? Self.escapeControls(out) : out
+        return sawControl ? out.escapingControlCharacters : out
     }
 
     static func words(_ line: Substring) -> [Substring] { line.split(whereSeparator: { $0 == " " || $0 == "\t" }) }
@@ -127,27 +128,23 @@ public struct LineRedactor {
         return nil
     }
 
-    /// `aead NAME KEY... (N bits) ICV`: the keyword, the name (unless it is itself hex), `(N bits)` and
-    /// plain lengths stay; everything else is one mask.
-    static func keyLine(_ line: Substring, indent: Substring, words: [Substring]) -> String {
-        var out = String(indent) + words[0]
+    /// `aead NAME KEY... (N bits) ICV` (head `aead `, tokens from NAME on) or the wrapped rest of a key
+    /// (no head): the name (unless it is itself hex), `(N bits)` and plain lengths stay; the rest is one mask.
+    static func keyLine(indent: Substring, head: String, tokens: ArraySlice<Substring>, keyPrefix: String) -> String {
+        var kept: [String] = []
         var masked = false
-        for (i, w) in words.enumerated().dropFirst() {
-            let keep: Bool
-            if i == 1 {
-                keep = !looksLikeKey(w)
-            } else {
-                keep = (w.hasPrefix("(") && w.dropFirst().allSatisfy(\.isNumber) && w.count > 1) || w == "bits)"
-                    || (w.count <= 4 && w.allSatisfy(\.isNumber))
-            }
+        for (i, w) in tokens.enumerated() {
+            let isName = i == 0 && !head.isEmpty
+            let keep = isName ? !looksLikeKey(w)
+                : (w.hasPrefix("(") && w.count > 1 && w.dropFirst().allSatisfy(\.isNumber)) || w == "bits)" || (w.count <= 4 && w.allSatisfy(\.isNumber))
             if keep {
-                out += " " + w
+                kept.append(String(w))
             } else if !masked {
-                out += " 0x" + mask
+                kept.append(keyPrefix + mask)
                 masked = true
             }
         }
-        return out
+        return String(indent) + head + kept.joined(separator: " ")
     }
 
     /// A token that is (mostly) hex digits: a key, however it is spelled.
@@ -155,7 +152,8 @@ public struct LineRedactor {
         var body = w
         if body.hasPrefix("0x") || body.hasPrefix("0X") { return true }
         body = body.drop(while: { $0 == "(" })
-        return body.utf8.filter(isHex).count >= 8 && Double(body.utf8.filter(isHex).count) >= Double(body.utf8.count) * 0.75
+        let hex = body.utf8.filter(isHex).count
+        return hex >= 8 && Double(hex) >= Double(body.utf8.count) * 0.75
     }
 
     /// `0x` + 16 or more hex digits, and `0s` + 8 or more base64 characters, anywhere in the line.
@@ -199,9 +197,6 @@ public struct LineRedactor {
         }
         return changed ? String(decoding: out, as: UTF8.self) : s
     }
-
-    /// ESC, bare CR, BEL, the C1 controls and the like would act on the reader's terminal: show them as `\x1B`.
-    static func escapeControls(_ s: String) -> String { s.escapingControlCharacters }
 
     static func isHex(_ b: UInt8) -> Bool {
         (b >= 48 && b <= 57) || (b >= 65 && b <= 70) || (b >= 97 && b <= 102)

@@ -53,7 +53,7 @@ public struct Diagnosis: Sendable {
         if findings.contains(where: { $0.severity == .error || $0.severity == .warning }) { return .problemsFound }
         if inputs.isEmpty || libreswanMissing { return .couldNotDiagnose }
         // Live: pluto's or the kernel's state not read (timed out, refused) is no evidence of health.
-        if skipped.contains(where: { $0.input.hasPrefix("ipsec whack") && !$0.reason.contains("Pluto is not running") || $0.input.hasPrefix("ip -s xfrm") }) {
+        if skipped.contains(where: { ($0.input.hasPrefix("ipsec whack") && !$0.reason.contains("Pluto is not running")) || $0.input.hasPrefix("ip -s xfrm") }) {
             return .couldNotDiagnose
         }
         return .healthy

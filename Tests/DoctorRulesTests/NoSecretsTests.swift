@@ -139,3 +139,24 @@ struct SecretFormsTests {
         }
     }
 }
+
+/// The text report's own guard, for text that did not come through a LineSource (a file name, a value a
+/// rule built): control characters are escaped, and only the report's colour codes stay raw.
+@Suite("Text report escapes what it is given")
+struct TextReportEscapingTests {
+    @Test("a finding's fields with terminal sequences; with and without colour")
+    func escapes() {
+        let evil = "conn\u{1B}]0;pwned\u{07}\u{1B}[2J"
+        let f = Finding(code: "tunnel-down", severity: .error, connection: evil, title: "down \u{9B}31m", explanation: "x\ry",
+                        evidence: [], remedy: Remedy(summary: ""), rank: Rank.down)
+        let d = Diagnosis(local: "west\u{1B}[5m", peer: nil, connections: [], findings: [f], skipped: [], diagnostics: [],
+                          inputs: ["ipsec.conf": "ipsec.conf"], libreswanVersion: nil)
+        for color in [false, true] {
+            let out = TextReport(color: color).render(d)
+            #expect(!out.contains("\u{07}") && !out.contains("\u{1B}]") && !out.contains("\u{1B}[2J") && !out.contains("\u{9B}") && !out.contains("\r"), "color \(color)")
+            #expect(out.contains("\\x1B]0;pwned"), "color \(color)")
+            // An SGR sequence from the input is only a colour; the report's own colours are there when asked for.
+            #expect(out.contains("\u{1B}[") == color, "color \(color)")
+        }
+    }
+}

@@ -97,6 +97,21 @@ struct EndToEndTests {
         #expect(!raw.contains("0x") || raw.range(of: "0x[0-9a-f]{16,}", options: .regularExpression) == nil, "\(scenario): key hex in live output")
     }
 
+    /// A new scratch directory (the caller removes it), holding `files` copied from `src`.
+    static func scratch(_ prefix: String, copying files: [String] = [], from src: String = "") throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        for f in files { try FileManager.default.copyItem(atPath: "\(src)/\(f)", toPath: "\(dir)/\(f)") }
+        return dir
+    }
+
+    /// Every file of the capture `src`, written into a new scratch directory by `write(source, destination)`.
+    static func rewritten(_ src: String, _ prefix: String, _ write: (String, String) throws -> Void) throws -> String {
+        let dir = try scratch(prefix)
+        for f in try FileManager.default.contentsOfDirectory(atPath: src) { try write("\(src)/\(f)", "\(dir)/\(f)") }
+        return dir
+    }
+
     static func run(_ args: [String], cwd: String? = nil, env: [String: String] = [:]) throws -> (Int32, String, String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
@@ -182,11 +197,8 @@ struct EndToEndTests {
 
     @Test("a FIFO, a device link and a symlink out of the capture are refused with one line each; the rest is diagnosed")
     func specialFiles() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("special-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = try Self.scratch("special", copying: ["ipsec.conf", "ipsec-up.txt", "ipsec.secrets"], from: Self.root + "/examples/ikev2-psk-mismatch/west")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let src = Self.root + "/examples/ikev2-psk-mismatch/west"
-        for f in ["ipsec.conf", "ipsec-up.txt", "ipsec.secrets"] { try FileManager.default.copyItem(atPath: "\(src)/\(f)", toPath: "\(dir)/\(f)") }
         #expect(mkfifo(dir + "/pluto.log", 0o600) == 0)
         try FileManager.default.createSymbolicLink(atPath: dir + "/journal.txt", withDestinationPath: "/dev/zero")
         try FileManager.default.createSymbolicLink(atPath: dir + "/notes.txt", withDestinationPath: "/etc/passwd")
@@ -202,18 +214,14 @@ struct EndToEndTests {
     /// A capture from which no fact can be read is "could not diagnose" (2), never "No problems found" (0).
     @Test("nothing usable read: every file empty, UTF-16, dangling symlinks -> exit 2", arguments: ["empty", "utf16", "dangling"])
     func nothingUsable(_ mode: String) throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("unusable-\(mode)-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let src = Self.root + "/examples/healthy/west"
-        for f in try FileManager.default.contentsOfDirectory(atPath: src) {
-            let text = try String(contentsOfFile: "\(src)/\(f)", encoding: .utf8)
+        let dir = try Self.rewritten(Self.root + "/examples/healthy/west", "unusable-\(mode)") { from, to in
             switch mode {
-            case "empty": FileManager.default.createFile(atPath: "\(dir)/\(f)", contents: Data())
-            case "utf16": FileManager.default.createFile(atPath: "\(dir)/\(f)", contents: text.data(using: .utf16))
-            default: try FileManager.default.createSymbolicLink(atPath: "\(dir)/\(f)", withDestinationPath: "\(dir)/gone/\(f)")
+            case "empty": FileManager.default.createFile(atPath: to, contents: Data())
+            case "utf16": FileManager.default.createFile(atPath: to, contents: try String(contentsOfFile: from, encoding: .utf8).data(using: .utf16))
+            default: try FileManager.default.createSymbolicLink(atPath: to, withDestinationPath: to + ".gone")
             }
         }
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let (status, out, err) = try Self.run(["diagnose", dir], env: ["NO_COLOR": "1"])
         #expect(status == 2, "\(mode): exit \(status); \(out)")
         #expect(!out.contains("No problems found"), "\(mode)")
@@ -222,14 +230,11 @@ struct EndToEndTests {
 
     @Test("CR-only line ends (old editors) read like LF: the same diagnosis", arguments: ["healthy", "ikev2-psk-mismatch"])
     func crOnly(_ scenario: String) throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cr-only-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
         let src = Self.root + "/examples/\(scenario)/west"
-        for f in try FileManager.default.contentsOfDirectory(atPath: src) {
-            let text = try String(contentsOfFile: "\(src)/\(f)", encoding: .utf8)
-            try text.replacingOccurrences(of: "\n", with: "\r").write(toFile: "\(dir)/\(f)", atomically: true, encoding: .utf8)
+        let dir = try Self.rewritten(src, "cr-only") { from, to in
+            try String(contentsOfFile: from, encoding: .utf8).replacingOccurrences(of: "\n", with: "\r").write(toFile: to, atomically: true, encoding: .utf8)
         }
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         func codes(_ out: String) throws -> [String] {
             let json = try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])
             return (json["findings"] as? [[String: Any]] ?? []).compactMap { $0["code"] as? String }
@@ -245,11 +250,9 @@ struct EndToEndTests {
     /// ends the line: crOnly).
     @Test("terminal control sequences in a capture never reach the terminal")
     func controlSequences() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("esc-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
         let src = Self.root + "/examples/ikev2-psk-mismatch/west"
-        for f in ["ipsec.conf", "ipsec.secrets"] { try FileManager.default.copyItem(atPath: "\(src)/\(f)", toPath: "\(dir)/\(f)") }
+        let dir = try Self.scratch("esc", copying: ["ipsec.conf", "ipsec.secrets"], from: src)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let log = try String(contentsOfFile: src + "/pluto.log", encoding: .utf8)
         let evil = log.replacingOccurrences(of: "\"westnet-eastnet\" #", with: "\"west\u{1B}]0;pwned\u{07}\u{1B}[2Jeast\" #")
         try evil.write(toFile: dir + "/pluto.log", atomically: true, encoding: .utf8)
@@ -281,12 +284,8 @@ struct EndToEndTests {
 
     @Test("a garbled line is reported with file and line, and the diagnosis still runs")
     func badInput() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let src = Self.root + "/examples/ikev2-psk-mismatch/west"
-        for f in ["ipsec.conf", "ipsec-up.txt", "ipsec.secrets"] {
-            try FileManager.default.copyItem(atPath: "\(src)/\(f)", toPath: "\(dir)/\(f)")
-        }
+        let dir = try Self.scratch("bad", copying: ["ipsec.conf", "ipsec-up.txt", "ipsec.secrets"], from: Self.root + "/examples/ikev2-psk-mismatch/west")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         try "XfrmInError 0\n\u{FF}\u{FE} not a counter\nXfrmInNoStates 3\n".write(toFile: "\(dir)/xfrm_stat.txt", atomically: true, encoding: .utf8)
         let (status, out, err) = try Self.run(["diagnose", "--format", "json", dir])
         #expect(status == 1)
@@ -330,18 +329,16 @@ struct EndToEndTests {
         let src = Self.root + "/examples/\(scenario)/west"
         var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
         for mode in ["truncate", "noise"] {
-            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mangled-bin-\(UUID().uuidString)").path
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(atPath: dir) }
-            for f in try FileManager.default.contentsOfDirectory(atPath: src) {
-                var data = [UInt8](FileManager.default.contents(atPath: "\(src)/\(f)") ?? Data())
+            let dir = try Self.rewritten(src, "mangled-bin") { from, to in
+                var data = [UInt8](FileManager.default.contents(atPath: from) ?? Data())
                 if mode == "truncate" {
                     data = Array(data.prefix(data.count / 3 + 1))
                 } else {
                     data = (0..<2048).map { _ in seed = seed &* 6_364_136_223_846_793_005 &+ 1; return UInt8(truncatingIfNeeded: seed >> 56) }
                 }
-                FileManager.default.createFile(atPath: "\(dir)/\(f)", contents: Data(data))
+                FileManager.default.createFile(atPath: to, contents: Data(data))
             }
+            defer { try? FileManager.default.removeItem(atPath: dir) }
             let (status, out, err) = try Self.run(["diagnose", "--format", "json", dir])
             #expect([0, 1, 2].contains(status), "\(scenario) \(mode): exit \(status)")
             let json = try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any], "\(scenario) \(mode): not JSON")

@@ -337,12 +337,7 @@ guest_run() {
         local share=() k body dir="$WORK_ROOT/guest-$g"
         for ((k = g; k < ${#names[@]}; k += n)); do share+=("${names[$k]}"); done
         rm -rf "$dir"; mkdir -p "$dir"
-        body="export IPSEC_DOCTOR_BIN=${IPSEC_DOCTOR_BIN:-}
-mkdir -p /run/ipsec-doctor-lab
-for s in ${share[*]}; do
-    LAB_WORK=/run/ipsec-doctor-lab bash $LAB_DIR/lab.sh run-one \"\$s\" \"$out/\$s\" >> $WORK_ROOT/guest-\$s.log 2>&1 \\
-        && echo \"ok \$s\" >> $dir/status || echo \"FAILED \$s\" >> $dir/status
-done"
+        body="IPSEC_DOCTOR_BIN=${IPSEC_DOCTOR_BIN:-} LAB_WORK=$WORK_ROOT bash $LAB_DIR/lab.sh guest-share $dir/status $out ${share[*]}"
         guest_init "$GUEST_ENGINE" "$dir/status" "$body" > "$dir/init.sh"; chmod +x "$dir/init.sh"
         printf '%s\n' "${share[@]}" > "$dir/scenarios"
         guest_boot "$GUEST_ENGINE" "$dir/init.sh" "$dir/console.log" "${GUEST_SECONDS:-2400}" &
@@ -366,6 +361,19 @@ done"
         done < "$dir/scenarios"
     done
     return $failed
+}
+
+# guest_share STATUS OUT NAME...: inside a guest, each scenario in turn, "ok NAME" or "FAILED NAME" in STATUS.
+guest_share() {
+    local status=$1 out=$2 s; shift 2
+    mkdir -p /run/ipsec-doctor-lab
+    for s in "$@"; do
+        if LAB_WORK=/run/ipsec-doctor-lab bash "$LAB_DIR/lab.sh" run-one "$s" "$out/$s" >> "$WORK_ROOT/guest-$s.log" 2>&1; then
+            echo "ok $s" >> "$status"
+        else
+            echo "FAILED $s" >> "$status"
+        fi
+    done
 }
 
 capture() {
@@ -395,5 +403,6 @@ case "${1:-}" in
     expect) write_expect "$2" "$3" ;;
     engine) mkdir -p "$WORK_ROOT"; guest_choose && echo "$GUEST_ENGINE: $GUEST_WHY" ;;
     scratch) lab_scratch ;;
+    guest-share) shift; guest_share "$@" ;;
     *) echo "usage: lab.sh list | capture OUT [NAME...] | run-one NAME OUTDIR | expect NAME OUTDIR | engine" >&2; exit 2 ;;
 esac
