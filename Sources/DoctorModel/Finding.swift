@@ -83,6 +83,20 @@ public struct Remedy: Sendable, Hashable, Codable {
     }
 }
 
+/// One of several codes the evidence fits, and what tells it apart.
+public struct Candidate: Sendable, Hashable, Codable {
+    public var code: String
+    public var cause: String?
+    /// The evidence that decides for this candidate (`the peer's log says "computed hash does not match"`).
+    public var decidedBy: String
+
+    public init(code: String, cause: String? = nil, decidedBy: String) {
+        self.code = code
+        self.cause = cause
+        self.decidedBy = decidedBy
+    }
+}
+
 /// A diagnosed problem: the stable `code`, the reasoning, the evidence and the fix.
 public struct Finding: Sendable, Hashable, Codable {
     /// Stable identifier (`psk-mismatch`). Part of the public contract; wording is not.
@@ -103,11 +117,20 @@ public struct Finding: Sendable, Hashable, Codable {
     public var symptoms: [Finding]
     /// `peer` when the problem is on the other end (found in `--peer`'s capture); nil for this end.
     public var side: String?
+    /// The specific cause within the code, machine-readable (`certificate-expired`, `id-not-in-san`); nil
+    /// when the code says it all. Codes stay few and stable; causes may grow.
+    public var cause: String?
+    /// When this end's evidence fits several codes: each one with the check that decides it. The finding's
+    /// own code is the most likely; nil when the evidence decides.
+    public var candidates: [Candidate]?
 
     public init(
         code: String, severity: Severity, connection: String?, title: String, explanation: String,
-        evidence: [SourceLine], remedy: Remedy, rank: Int, isSymptom: Bool = false, symptoms: [Finding] = []
+        evidence: [SourceLine], remedy: Remedy, rank: Int, isSymptom: Bool = false, symptoms: [Finding] = [],
+        cause: String? = nil, candidates: [Candidate]? = nil
     ) {
+        self.cause = cause
+        self.candidates = candidates
         self.code = code
         self.severity = severity
         self.connection = connection

@@ -133,6 +133,25 @@ public struct IKEEventLog: Sendable {
         events(kind, connection: connection).first
     }
 
+    /// The same log with the events that name no connection (a pasted fragment, `packet from ...` lines)
+    /// filed under `name`, so a fragment's finding is reported rather than dropped.
+    public func filingUnnamed(under name: String) -> IKEEventLog {
+        var out = IKEEventLog()
+        out.linesRead = linesRead
+        for (key, bucket) in buckets {
+            let k = key.connection == nil ? Key(connection: name, kind: key.kind) : key
+            var b = out.buckets[k] ?? Bucket()
+            b.count += bucket.count
+            b.first += bucket.first.map { e in var e = e; e.connection = e.connection ?? name; return e }
+            b.latest += bucket.latest.map { e in var e = e; e.connection = e.connection ?? name; return e }
+            out.buckets[k] = b
+        }
+        return out
+    }
+
+    /// True when some event names no connection.
+    public var hasUnnamed: Bool { buckets.keys.contains { $0.connection == nil } }
+
     /// Connection names that appear in any event.
     public var connectionNames: Set<String> { Set(buckets.keys.compactMap(\.connection)) }
 

@@ -75,6 +75,7 @@ public enum InputRecognizer {
     /// Guesses the kind from content (the first lines).
     public static func sniff(_ lines: ArraySlice<(Int, String)>) -> InputKind? {
         var score: [InputKind: Int] = [:]
+        let classifier = PlutoLogClassifier()
         for (_, l) in lines.prefix(300) {
             let t = l.trimmingCharacters(in: .whitespaces)
             if t.hasPrefix("{\"nftables\"") || t.hasPrefix("{ \"nftables\"") { return .nftJSON }
@@ -99,6 +100,12 @@ public enum InputRecognizer {
             if t.contains("pluto[") || t.contains("Starting Pluto") { score[.plutoLog, default: 0] += 5 }
             let msg = LogPrefix.strip(Substring(t))
             if msg.hasPrefix("\"") && msg.contains("\" #") { score[.plutoLog, default: 0] += 2 }
+            // A pasted fragment (one line, no name, no timestamp) is a log when pluto's own words are in it.
+            if classifier.kind(of: LowerBytes(msg)) != nil || msg.contains("STATE_MAIN_") || msg.contains("STATE_QUICK_")
+                || msg.contains("IKE_SA_INIT") || msg.contains("STATE_PARENT_") || msg.contains("STATE_V2_")
+            {
+                score[.plutoLog, default: 0] += 3
+            }
         }
         // ip addr output is an ip link output with inet lines.
         if let a = score[.ipAddr], a > 0 { score[.ipLink] = nil }

@@ -86,6 +86,11 @@ public struct TextReport {
         let conn = f.connection.map { "\"\($0)\" " } ?? ""
         let role = lead ? bold("ROOT CAUSE ") : ""
         out.append("\(role)\(sev(f.severity))[\(f.code)] \(conn)\(bold(f.title))")
+        // An ambiguous finding leads with the ambiguity and the checks that decide it, before any fix.
+        if let cands = f.candidates, !cands.isEmpty {
+            out.append("  " + bold("ambiguous:") + " the evidence fits \(cands.count) causes; decide before fixing:")
+            for c in cands { out.append(contentsOf: wrap("- \(c.code)\(c.cause.map { " (\($0))" } ?? ""): \(c.decidedBy)", indent: "    ")) }
+        }
         out.append(contentsOf: wrap(f.explanation, indent: "  "))
         if !f.evidence.isEmpty {
             out.append("  " + bold("evidence:"))

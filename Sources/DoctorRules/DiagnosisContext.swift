@@ -15,7 +15,7 @@ public struct DiagnosisContext: Sendable {
     private let trafficByName: Set<String>
 
     public init(local: EndpointSnapshot, peer: EndpointSnapshot? = nil, connectionFilter: String? = nil) {
-        self.local = local
+        var local = local
         self.peer = peer
         self.connectionFilter = connectionFilter
         var names: [String] = local.config?.connections.map(\.name) ?? []
@@ -24,6 +24,14 @@ public struct DiagnosisContext: Sendable {
             names.append(n)
             seen.insert(n)
         }
+        // A fragment that names no connection is still diagnosed: under the peer's address when the
+        // lines give one, else under "unknown connection".
+        if names.isEmpty, local.events.hasUnnamed {
+            let name = Self.unnamedConnection(local.events)
+            local.events = local.events.filingUnnamed(under: name)
+            names = [name]
+        }
+        self.local = local
         self.connectionNames = connectionFilter.map { f in names.filter { $0 == f } } ?? names
         self.configs = Dictionary((local.config?.connections ?? []).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         self.peerConfigs = Dictionary((peer?.config?.connections ?? []).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
@@ -31,6 +39,14 @@ public struct DiagnosisContext: Sendable {
     }
 
     public func config(_ name: String) -> ConnectionConfig? { configs[name] }
+
+    /// `peer 192.0.2.2` when every unnamed line that names an address names the same one.
+    static func unnamedConnection(_ events: IKEEventLog) -> String {
+        let addrs = Set(IKEEventKind.allCases.flatMap { events.events($0) }.filter { $0.connection == nil }
+            .compactMap { $0.details["peerAddress"] ?? $0.details["complainant"] })
+        if addrs.count == 1, let a = addrs.first { return "peer \(a)" }
+        return "unknown connection"
+    }
 
     /// The peer's definition of the same tunnel: same name, or the one whose addresses mirror ours.
     public func peerConfig(_ name: String) -> ConnectionConfig? {
@@ -97,6 +113,9 @@ public struct DiagnosisContext: Sendable {
         for e in events.prefix(1) + events.suffix(max(0, n - 1)) where !out.contains(e.source) { out.append(e.source) }
         return out
     }
+
+    /// `ipsec` commands spelled for this end's Libreswan version.
+    public var cli: IpsecCLI { IpsecCLI(version: local.libreswanVersion) }
 
     /// Label of the peer end in remedies.
     public var peerLabel: String { peer?.label ?? "the peer" }

@@ -20,9 +20,32 @@ public enum RemedyBuilder {
                        remove: [existing.source.text.trimmingCharacters(in: .whitespaces)], add: [])
     }
 
-    /// The command that re-reads config and brings the connection up (4.x and 5.x spellings).
-    public static func restart(_ conn: String, end: End) -> RemedyStep {
-        .command(end, "Reload the connection and bring it up", "ipsec auto --replace \(conn) && ipsec auto --up \(conn)")
+}
+
+/// The `ipsec` commands in the spelling of the Libreswan version at hand: 3.x and 4.x take
+/// `ipsec auto --up NAME`; 5.x deprecates `ipsec auto` for `ipsec up NAME` (and `ipsec add` replaces).
+public struct IpsecCLI: Sendable {
+    /// Libreswan 5.0 or later.
+    public let modern: Bool
+
+    /// `version` as the snapshot holds it (`Libreswan 5.2`, `Libreswan U4.10/K6.1...`); unknown reads as 4.x.
+    public init(version: String?) {
+        let digits = version.map { v in v.drop { !$0.isNumber }.prefix { $0.isNumber } } ?? ""
+        modern = Int(digits).map { $0 >= 5 } ?? false
+    }
+
+    /// A fragment's stand-in name (`peer 192.0.2.2`, `unknown connection`) is no conn name: a placeholder.
+    func arg(_ conn: String) -> String { conn.contains(" ") ? "<connection>" : conn }
+
+    public func up(_ conn: String) -> String { modern ? "ipsec up \(arg(conn))" : "ipsec auto --up \(arg(conn))" }
+    public func down(_ conn: String) -> String { modern ? "ipsec down \(arg(conn))" : "ipsec auto --down \(arg(conn))" }
+    public func replace(_ conn: String) -> String { modern ? "ipsec add \(arg(conn))" : "ipsec auto --replace \(arg(conn))" }
+    public var rereadSecrets: String { modern ? "ipsec rereadsecrets" : "ipsec auto --rereadsecrets" }
+    public var listAll: String { modern ? "ipsec listall" : "ipsec auto --listall" }
+
+    /// The command that re-reads config and brings the connection up.
+    public func restart(_ conn: String, end: End) -> RemedyStep {
+        .command(end, "Reload the connection and bring it up", "\(replace(conn)) && \(up(conn))")
     }
 }
 

@@ -50,8 +50,8 @@ struct AuthFailed: Rule {
             }
             if !cert.isEmpty { why += " A certificate was rejected (see the NSS/X509 lines): check validity dates, the CA chain in the NSS database, and that the certificate's subject/SAN matches the configured ID." }
             if !noKey.isEmpty { why += " One end has no key for this pair of IDs: add the PSK to ipsec.secrets or import the certificate/private key." }
-            if !cert.isEmpty { steps.append(.check(.both, "List certificates and CAs known to pluto", "ipsec auto --listall")) }
-            steps.append(RemedyBuilder.restart(name, end: .both))
+            if !cert.isEmpty { steps.append(.check(.both, "List certificates and CAs known to pluto", ctx.cli.listAll)) }
+            steps.append(ctx.cli.restart(name, end: .both))
             return Finding(
                 code: Self.code, severity: .error, connection: name,
                 title: !method.isEmpty || !unauthorized.isEmpty || authbyDiffers ? "The ends use different authentication methods (authby)" : "Authentication failed (certificate or key)",

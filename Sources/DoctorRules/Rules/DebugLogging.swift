@@ -31,7 +31,7 @@ struct DebugLogging: Rule {
                 remedy: Remedy(summary: "Turn on debug logging to a dedicated file, reproduce, and diagnose again with the log.", steps: [
                     .config(.both, "In the config setup section of ipsec.conf", file: file, connection: "config setup", remove: remove,
                             add: ["plutodebug=all", "logfile=/var/log/pluto.log"]),
-                    .command(.both, "Restart and reproduce", "systemctl restart ipsec && ipsec auto --up \(name) 2>&1 | tee ipsec-up.txt"),
+                    .command(.both, "Restart and reproduce", "systemctl restart ipsec && \(ctx.cli.up(name)) 2>&1 | tee ipsec-up.txt"),
                     .command(.both, "Or read what journald kept", "journalctl -xeu ipsec > journal.txt"),
                 ]),
                 rank: Rank.advice)

@@ -44,7 +44,7 @@ struct ESPProposalMismatch: Rule {
                 remedy: Remedy(summary: "Configure the same \(key)= proposal on both ends: \(key)=\(common)", steps: [
                     RemedyBuilder.setKey(key, to: common, in: mine, connectionName: name, end: .local, why: "Offer an ESP proposal the peer accepts"),
                     RemedyBuilder.setKey(key, to: common, in: theirs, connectionName: theirs?.name ?? name, end: .peer, why: "Accept the same ESP proposal on the peer"),
-                    RemedyBuilder.restart(name, end: .both),
+                    ctx.cli.restart(name, end: .both),
                 ]),
                 rank: Rank.childProposal)
         }

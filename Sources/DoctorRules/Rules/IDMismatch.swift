@@ -43,8 +43,8 @@ struct IDMismatch: Rule {
             if let mine, theirs != nil, theirID != iExpect, let theirID {
                 steps.append(RemedyBuilder.setKey(mine.remoteKey("id"), to: theirID, in: mine, connectionName: name, end: .local, why: "Expect the ID the peer actually presents"))
             }
-            steps.append(.command(.both, "If the PSK is keyed by ID, update ipsec.secrets to the same IDs and reload", "ipsec auto --rereadsecrets"))
-            steps.append(RemedyBuilder.restart(name, end: .both))
+            steps.append(.command(.both, "If the PSK is keyed by ID, update ipsec.secrets to the same IDs and reload", ctx.cli.rereadSecrets))
+            steps.append(ctx.cli.restart(name, end: .both))
             return Finding(
                 code: Self.code, severity: .error, connection: name,
                 title: "The peer does not accept this end's ID \(presented)",

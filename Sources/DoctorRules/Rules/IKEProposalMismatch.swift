@@ -43,7 +43,7 @@ struct IKEProposalMismatch: Rule {
                 remedy: Remedy(summary: "Configure the same ike= proposal on both ends: ike=\(common)", steps: [
                     RemedyBuilder.setKey("ike", to: common, in: mine, connectionName: name, end: .local, why: "Offer a proposal the peer accepts"),
                     RemedyBuilder.setKey("ike", to: common, in: theirs, connectionName: theirs?.name ?? name, end: .peer, why: "Accept the same proposal on the peer"),
-                    RemedyBuilder.restart(name, end: .both),
+                    ctx.cli.restart(name, end: .both),
                 ]),
                 rank: Rank.ikeProposal)
         }

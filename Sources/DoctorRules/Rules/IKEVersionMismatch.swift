@@ -40,7 +40,7 @@ struct IKEVersionMismatch: Rule {
                 steps.append(RemedyBuilder.setKey("ikev2", to: "insist", in: theirs, connectionName: theirs?.name ?? name, end: .peer, why: "Make the peer speak IKEv2 like this end (Libreswan 4.x; on 5.x write keyexchange=ikev2)"))
             }
             steps.append(.config(.both, "Only if IKEv1 must stay: set ikev2=no on both ends and allow IKEv1 globally (5.x drops it by default)", file: nil, connection: "config setup", remove: [], add: ["ikev1-policy=accept"]))
-            steps.append(RemedyBuilder.restart(name, end: .both))
+            steps.append(ctx.cli.restart(name, end: .both))
             return Finding(
                 code: Self.code, severity: .error, connection: name,
                 title: "IKE version mismatch: this end uses \(myV?.rawValue ?? "?"), the peer \(theirV?.rawValue ?? "the other version")",

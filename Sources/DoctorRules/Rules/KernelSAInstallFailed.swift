@@ -40,7 +40,7 @@ struct KernelSAInstallFailed: Rule {
             } else if errno == "17" {
                 steps.append(.check(end, "Look for another IKE daemon or stale SAs", "ps -e | grep -E 'charon|pluto|racoon'; ip xfrm state"))
             }
-            steps.append(RemedyBuilder.restart(name, end: end))
+            steps.append(ctx.cli.restart(name, end: end))
             let evidence = DiagnosisContext.sample(local) + DiagnosisContext.sample(peer) + DiagnosisContext.sample(ctx.localEvents(.tsUnacceptableReceived, name), 1)
             return Finding(
                 code: Self.code, severity: .error, connection: name,

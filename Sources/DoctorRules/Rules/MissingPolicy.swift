@@ -40,7 +40,7 @@ struct MissingPolicy: Rule {
                     """,
                 evidence: evidence,
                 remedy: Remedy(summary: "Have pluto re-install the policies, then find what removed them.", steps: [
-                    .command(.local, "Re-install the connection's SPD entries by re-establishing it", "ipsec auto --down \(name); ipsec auto --up \(name)"),
+                    .command(.local, "Re-install the connection's SPD entries by re-establishing it", "\(ctx.cli.down(name)); \(ctx.cli.up(name))"),
                     .check(.local, "Verify the policies are back", "ip xfrm policy | grep -A2 -E '\(geo.localSubnets.first?.description ?? "")|\(geo.remoteSubnets.first?.description ?? "")'"),
                     .check(.local, "Look for another IKE daemon or scripts that flush the SPD", "ps -e | grep -E 'charon|racoon|iked'; grep -rn 'xfrm policy flush' /etc 2>/dev/null"),
                 ]),

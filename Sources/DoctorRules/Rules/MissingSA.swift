@@ -39,7 +39,7 @@ struct MissingSA: Rule {
                     """,
                 evidence: evidence,
                 remedy: Remedy(summary: "Re-negotiate the Child SA so pluto installs both SAs again.", steps: [
-                    .command(.local, "Re-establish the connection", "ipsec auto --down \(name ?? "CONN"); ipsec auto --up \(name ?? "CONN")"),
+                    .command(.local, "Re-establish the connection", "\(ctx.cli.down(name ?? "CONN")); \(ctx.cli.up(name ?? "CONN"))"),
                     .check(.local, "Verify an SA with the reqid exists in each direction", "ip xfrm state | grep -B1 'reqid \(items.first?.1.reqid ?? 0)'"),
                 ]),
                 rank: Rank.dataPathConfig + 1, isSymptom: up != true))

@@ -63,7 +63,7 @@ struct MultiSubnetTmplMismatch: Rule {
                     .config(.peer, "Mirror it on the peer", file: peerConn?[peerSideKey]?.source.file, connection: peerConn?.name ?? name,
                             remove: [peerConn?[peerSideKey]?.source.text.trimmingCharacters(in: .whitespaces) ?? "\(peerSideKey)={\(many.joined(separator: ","))}"],
                             add: ["\(String(peerSideKey.dropLast()))=\(coverText)"]),
-                    .command(.both, "Reload and re-establish", "ipsec auto --replace \(name) && ipsec auto --up \(name)"),
+                    .command(.both, "Reload and re-establish", "\(ctx.cli.replace(name)) && \(ctx.cli.up(name))"),
                     .check(.local, "Confirm the counter stops rising", "grep XfrmInTmplMismatch /proc/net/xfrm_stat"),
                 ]),
                 rank: Rank.dataPath - 5)

@@ -44,11 +44,13 @@ struct PSKMismatch: Rule {
                 if !hash.isEmpty { why += " The responder computed a different authentication hash than the one it received, which is what a different PSK produces." }
                 if secretsDiffer == true { why += " The two ipsec.secrets entries for this pair of IDs hold different secrets (compared by fingerprint; neither is shown)." }
             } else if !rejected.isEmpty {
+                let uses = mine?.usesPSK == true ? "the connection uses authby=secret" : theirs?.usesPSK == true ? "the peer's connection uses authby=secret" : "no configuration says which method is used"
                 why = """
-                    The peer rejected this end's authentication (AUTHENTICATION_FAILED) and the connection uses \
-                    authby=secret. That is a PSK, ID or authby mismatch; the initiator cannot tell which. The peer's \
-                    log decides: `computed hash does not match` confirms a PSK mismatch, `Peer ID ... mismatched` an \
-                    ID mismatch, `peer attempted PSK authentication but we want` an authby mismatch.
+                    The peer rejected this end's authentication (AUTHENTICATION_FAILED), and \(uses). That is a PSK, ID \
+                    or authby mismatch; the initiator cannot tell which, so the PSK (the most common) is only the \
+                    most likely. The peer's log decides: `computed hash does not match` confirms a PSK mismatch, \
+                    `Peer ID ... mismatched` or `no suitable connection` an ID mismatch, `peer attempted PSK \
+                    authentication but we want` an authby mismatch, an NSS/X509 line a certificate.
                     """
             } else {
                 why = """
@@ -58,20 +60,30 @@ struct PSKMismatch: Rule {
                     failure (mismatch of preshared secrets?)` for a PSK mismatch.
                     """
             }
+            // Only this end's word that the peer said no: name the rivals and the check that decides.
+            let ambiguous = !confirmed && !rejected.isEmpty && ctx.peer == nil
+            let candidates: [Candidate]? = ambiguous ? [
+                Candidate(code: Self.code, decidedBy: "the peer's log says `computed hash does not match` (IKEv2) or `mismatch of preshared secrets` (IKEv1)"),
+                Candidate(code: IDMismatch.code, decidedBy: "the peer's log says `Peer ID '...' mismatched` or `no suitable connection for peer`: its rightid is not this end's leftid"),
+                Candidate(code: AuthFailed.code, cause: "authby-mismatch", decidedBy: "the peer's log says `peer attempted PSK authentication but we want ...`, or its connection has another authby="),
+            ] : nil
             let ids = [mine?.local("id")?.value, mine?.remote("id")?.value].compactMap { $0 }.joined(separator: " ")
             return Finding(
                 code: Self.code, severity: .error, connection: name,
                 title: confirmed ? "Pre-shared keys differ between the two ends" : "Authentication rejected: most likely the pre-shared keys differ",
                 explanation: why, evidence: evidence,
-                remedy: Remedy(summary: "Put the same PSK on both ends, then reload secrets and retry.", steps: [
+                remedy: Remedy(summary: ambiguous ? "First read the peer's log for this attempt; if it confirms the PSK, put the same PSK on both ends." : "Put the same PSK on both ends, then reload secrets and retry.", steps: (ambiguous ? [
+                    .check(.peer, "Read why the peer refused: the line decides between PSK, ID and authby",
+                           "journalctl -u ipsec --since -1h --no-pager | grep -E 'computed hash|mismatch of preshared|mismatched|no suitable connection|we want|NSS|X509'"),
+                ] : [RemedyStep]()) + [
                     .config(.both, "Use one secret for this pair of IDs in ipsec.secrets on both ends (same value both sides)",
                             file: mySecret?.source.file ?? "/etc/ipsec.secrets", connection: nil,
                             remove: [mySecret?.source.text].compactMap { $0 },
                             add: ["\(ids.isEmpty ? "%any" : ids) : PSK \"<the same secret on both ends>\""]),
-                    .command(.both, "Reload the secrets", "ipsec auto --rereadsecrets"),
-                    .command(.local, "Retry", "ipsec auto --up \(name)"),
+                    .command(.both, "Reload the secrets", ctx.cli.rereadSecrets),
+                    .command(.local, "Retry", ctx.cli.up(name)),
                 ]),
-                rank: Rank.authentication)
+                rank: Rank.authentication, candidates: candidates)
         }
     }
 

@@ -35,7 +35,7 @@ struct PeerIKENotRunning: Rule {
                     .command(.peer, "Start Libreswan on the peer", "systemctl start ipsec && ipsec status | head"),
                     .check(.peer, "Check that pluto listens on UDP 500 and 4500", "ss -ulnp 'sport = :500 or sport = :4500'"),
                     .check(.peer, "Look for REJECT rules on UDP 500/4500", "nft list ruleset | grep -nE 'dport (500|4500)|reject'"),
-                    .command(.local, "Then retry", "ipsec auto --up \(name)"),
+                    .command(.local, "Then retry", ctx.cli.up(name)),
                 ]),
                 rank: Rank.reachability)
         }

@@ -30,7 +30,7 @@ struct PlutoNotRunning: Rule {
             remedy: Remedy(summary: "Start the daemon, check it stays up, then bring the tunnels up.", steps: [
                 .command(.local, "Start Libreswan and enable it at boot", "systemctl enable --now ipsec"),
                 .check(.local, "If it does not stay up, read why", "journalctl -u ipsec -n 50 --no-pager; ipsec addconn --checkconfig"),
-            ] + names.prefix(1).map { RemedyBuilder.restart($0, end: .local) }),
+            ] + names.prefix(1).map { ctx.cli.restart($0, end: .local) }),
             rank: Rank.reachability - 5)]
     }
 }

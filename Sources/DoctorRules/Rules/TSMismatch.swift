@@ -69,7 +69,7 @@ struct TSMismatch: Rule {
             if steps.isEmpty {
                 steps.append(.check(.peer, "Compare the peer's subnets with this end's: its leftsubnet must be \(myRemote.joined(separator: ",")) and its rightsubnet \(myLocal.joined(separator: ","))", "ipsec status | grep '\(name)'"))
             }
-            steps.append(RemedyBuilder.restart(name, end: .both))
+            steps.append(ctx.cli.restart(name, end: .both))
             return Finding(
                 code: Self.code, severity: .error, connection: name,
                 title: "Traffic selectors (subnets) do not match between the two ends", explanation: why, evidence: evidence,

@@ -22,12 +22,12 @@ struct TunnelDown: Rule {
             }
             let why = attempted
                 ? "Connection \"\(name)\" has no established Child SA (ipsec trafficstatus lists none) and the captured logs do not say why."
-                : "Connection \"\(name)\" is loaded (auto=\(auto)) but has no established Child SA, and the logs show no attempt to bring it up: with auto=add pluto waits for the peer or for `ipsec auto --up`."
+                : "Connection \"\(name)\" is loaded (auto=\(auto)) but has no established Child SA, and the logs show no attempt to bring it up: with auto=add pluto waits for the peer or for `\(ctx.cli.up(name))`."
             return Finding(
                 code: Self.code, severity: .error, connection: name,
                 title: "\"\(name)\" is down: no established Child SA", explanation: why, evidence: evidence,
                 remedy: Remedy(summary: attempted ? "Capture the negotiation: run the up command and the pluto log on both ends." : "Bring it up (or let it start with auto=start), then diagnose what it prints.", steps: [
-                    .command(.local, "Bring it up and keep what it prints", "ipsec auto --up \(name) 2>&1 | tee ipsec-up.txt"),
+                    .command(.local, "Bring it up and keep what it prints", "\(ctx.cli.up(name)) 2>&1 | tee ipsec-up.txt"),
                     RemedyBuilder.setKey("auto", to: "start", in: conn, connectionName: name, end: .local, why: "Start the tunnel when pluto starts (and revive it after failures)"),
                     .command(.both, "Capture both ends for ipsec-doctor", "journalctl -u ipsec --since -10min > journal.txt; ipsec trafficstatus > ipsec-trafficstatus.txt"),
                 ]),
