@@ -27,6 +27,7 @@ public enum IKEEventKind: String, Sendable, Hashable, Codable, CaseIterable {
     case peerIDMismatch  // "Peer ID '...' mismatched"
     case idRejectedReceived  // IKEv1 initiator: INVALID_ID_INFORMATION during Main/Aggressive Mode (phase 1 ID refused)
     case noSuitableConnection  // "no suitable connection found", "no connection has been authorized"
+    case authMethod  // the method this end authenticates with: "our auth:rsasig", "policy: PSK+...", "with digital-signature"
     case certificateError  // NSS: ERROR, X509: authentication failed
     // Child SA (phase 2)
     case childNoProposalReceived  // initiator: Child SA rejected with NO_PROPOSAL_CHOSEN / QM informational

@@ -30,9 +30,9 @@ public struct PlutoLogClassifier {
         "network error", "ikev1 packet", "drop all", "netlink", "xfrm_msg", "no_proposal", "no proposal", "no local proposal",
         "esp/ah proposals", "acceptable proposal", "authentication", "auth mismatch", "auth !=", "authorized", "timeout",
         "retransmission", "dpd", "liveness", "invalid_", "hash", "preshared", "peer", "psk", "private key", "cert", "x509",
-        "nss: error",
+        "nss: error", "nss database", "certificate authority", "ckaid", "cka_id",
         "informational", "cannot respond", "no suitable", "oakley", "traffic selectors", "ts_unacceptable",
-        "established", "initiating", "fatal",
+        "established", "initiating", "fatal", "our auth:", "policy: ", "digital-signature", "shared-key-mac",
         "libreswan version",  // not classified: lets the reader pick the version up in the same pass
     ].map { Array($0.utf8) }
 
@@ -150,6 +150,13 @@ public struct PlutoLogClassifier {
             case "AUTHENTICATION_FAILED": finalKind = .authFailedReceived
             default: return nil
             }
+        case .certificateError, .noPSKFound:
+            details["cause"] = Self.credentialCause(lowerBytes)
+            if let r = msg.range(of: " certificate '"), lowerBytes.has("not found in the nss database") {
+                details["certificate"] = String(msg[r.upperBound...].prefix(while: { $0 != "'" }))
+            }
+        case .authMethod:
+            details["method"] = Self.authMethod(lowerBytes)
         case .kernelSAInstallFailed:
             details["errno"] = Self.number(after: "errno ", in: lower)
         case .timeout, .retransmission, .authTimeout, .quickModeNoProposalTimeout:
@@ -229,7 +236,10 @@ public struct PlutoLogClassifier {
         }
         if m.has("peer id '") && m.has("mismatched") { return .peerIDMismatch }
         if m.has("x509: authentication failed") || m.has("nss: error") || m.has("certificate payload rejected")
-            || m.has("x509: certificate rejected") || m.has("cert payload bogus")
+            || m.has("x509: certificate rejected") || m.has("cert payload bogus") || m.has("not found in the nss database")
+            || m.has("no certificate authority in nss") || m.has("unmatched ike id in certificate")
+            || m.has("cert payload does not match connection id") || (m.has("ckaid") && m.has("not found"))
+            || m.has("certificate revoked")
         {
             return .certificateError
         }
@@ -265,12 +275,65 @@ public struct PlutoLogClassifier {
         {
             return .ikeEstablished
         }
+        if Self.authMethod(m) != nil { return .authMethod }
         if m.has("initiating ikev2") || m.has("initiating ikev1") || m.has("initiating main mode")
             || m.has("initiating aggressive mode")
         {
             return .initiating
         }
         if m.has("encountered fatal error in state") { return .fatal }
+        return nil
+    }
+
+    /// How this end authenticates, `psk`, `signature` or `null`, where a line says so:
+    ///
+    ///     000 "nss-cert-ocsp":   our auth:rsasig(RSASIG+RSASIG_v1_5), their auth:RSASIG+ECDSA+RSASIG_v1_5, ...   (4.x/5.x status)
+    ///     000 "westnet-eastnet":   policy: PSK+ENCRYPT+TUNNEL+PFS+IKEV2_ALLOW+...                           (3.x status)
+    ///     "san" #1: sent IKE_AUTH request to 192.1.2.23:UDP/500 with digital-signature RSASSA-PSS with SHA2_512 ... (5.x)
+    static func authMethod(_ m: LowerBytes) -> String? {
+        if m.has("our auth:") {
+            if m.has("our auth:secret") || m.has("our auth:psk") { return "psk" }
+            if m.has("our auth:rsasig") || m.has("our auth:ecdsa") || m.has("our auth:rsa") { return "signature" }
+            if m.has("our auth:null") { return "null" }
+            return nil
+        }
+        if m.has("sent ike_auth request") {
+            if m.has("with digital-signature") || m.has("with rsa") || m.has("with ecdsa") { return "signature" }
+            if m.has("with shared-key-mac") { return "psk" }
+            return nil
+        }
+        if m.has("policy: ") && !m.has("policy: ikev1_allow") {
+            // The policy's first authentication token: `PSK+ENCRYPT`, `RSASIG+ECDSA+ENCRYPT`, `IKEv2+PSK+...`.
+            if m.has("policy: psk+") || m.has("policy: ikev2+psk+") || m.has("policy: ikev1+psk+") { return "psk" }
+            if m.has("policy: rsasig") || m.has("policy: ecdsa") || m.has("policy: ikev2+rsasig") || m.has("policy: ikev1+rsasig")
+                || m.has("policy: ikev2+ecdsa")
+            {
+                return "signature"
+            }
+            if m.has("policy: authnull") || m.has("policy: ikev2+authnull") { return "null" }
+        }
+        return nil
+    }
+
+    /// The specific credential failure (the `cause` of auth-failed / id-mismatch findings), from NSS's
+    /// error names and pluto's X509 wording across 3.x-5.x:
+    ///
+    ///     "C" #1: NSS: ERROR: IPsec certificate CN=east-expired invalid: SEC_ERROR_EXPIRED_CERTIFICATE: Peer's Certificate has expired.
+    ///     "san" #1: X509: authentication failed; peer certificate subjectAltName extension does not match USER_FQDN '...'
+    ///     "missing": failed to add connection: left certificate 'west' not found in the NSS database
+    static func credentialCause(_ m: LowerBytes) -> String? {
+        if m.has("revoked") { return "certificate-revoked" }
+        if m.has("not yet valid") || m.has("sec_error_cert_not_valid") { return "certificate-not-yet-valid" }
+        if m.has("expired") { return "certificate-expired" }
+        if m.has("unknown_issuer") || m.has("untrusted_issuer") || m.has("issuer is not recognized") || m.has("no certificate authority")
+            || m.has("sec_error_ca_cert_invalid") || m.has("untrusted_cert")
+        {
+            return "unknown-ca"
+        }
+        if m.has("subjectaltname") || m.has("certificate san") || m.has("does not match connection id") { return "id-not-in-san" }
+        if m.has("not found in the nss database") { return "cert-not-in-nss" }
+        if m.has("private key") || m.has("ckaid") || m.has("cka_id") { return "private-key-missing" }
+        if m.has("no psk found") { return "no-psk" }
         return nil
     }
 

@@ -114,6 +114,13 @@ public struct DiagnosisContext: Sendable {
         return out
     }
 
+    /// How this end authenticates for the connection: its config's authby, else what its log says
+    /// (`psk`, `signature`, `null`); nil when neither tells.
+    public func authMethod(_ name: String) -> String? {
+        if let c = config(name) { return c.usesPSK ? "psk" : c.authby.hasPrefix("null") ? "null" : "signature" }
+        return localEvents(.authMethod, name).last?.details["method"]
+    }
+
     /// `ipsec` commands spelled for this end's Libreswan version.
     public var cli: IpsecCLI { IpsecCLI(version: local.libreswanVersion) }
 

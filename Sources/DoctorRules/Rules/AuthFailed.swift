@@ -18,8 +18,10 @@ struct AuthFailed: Rule {
     func evaluate(_ ctx: DiagnosisContext) -> [Finding] {
         ctx.connectionNames.compactMap { name in
             let method = ctx.anyEvents(.authMethodMismatch, name)
-            let cert = ctx.anyEvents(.certificateError, name)
+            // An ID outside the certificate's SAN is an id-mismatch (IDMismatch reports it).
+            let cert = ctx.anyEvents(.certificateError, name).filter { $0.details["cause"] != CredentialCause.idNotInSAN.rawValue }
             let noKey = ctx.anyEvents(.noPSKFound, name)
+            let cause = CredentialCause.of(cert + noKey)
             let rejected = ctx.localEvents(.authFailedReceived, name)
             // IKEv1 responder: "no connection has been authorized with authby=PSK" while a connection of the
             // same IKE version exists, i.e. the method, not the version, is what no connection accepts.
@@ -35,7 +37,7 @@ struct AuthFailed: Rule {
             let mine = ctx.config(name)
             let theirs = ctx.peerConfig(name)
             let authbyDiffers = mine.flatMap { m in theirs.map { m.authby != $0.authby } } ?? false
-            let nonPSKReject = !rejected.isEmpty && mine.map { !$0.usesPSK } == true
+            let nonPSKReject = !rejected.isEmpty && ctx.authMethod(name).map { $0 != "psk" } == true
             guard !method.isEmpty || !unauthorized.isEmpty || !cert.isEmpty || !noKey.isEmpty || authbyDiffers || nonPSKReject else { return nil }
             if ctx.isUp(name) == true { return nil }
             var evidence = DiagnosisContext.sample(rejected, 1) + DiagnosisContext.sample(method) + DiagnosisContext.sample(unauthorized)
@@ -48,16 +50,37 @@ struct AuthFailed: Rule {
                 let target = mine?.authby ?? "secret"
                 steps.append(RemedyBuilder.setKey("authby", to: target, in: theirs, connectionName: theirs?.name ?? name, end: .peer, why: "Use the same authentication method as this end"))
             }
-            if !cert.isEmpty { why += " A certificate was rejected (see the NSS/X509 lines): check validity dates, the CA chain in the NSS database, and that the certificate's subject/SAN matches the configured ID." }
-            if !noKey.isEmpty { why += " One end has no key for this pair of IDs: add the PSK to ipsec.secrets or import the certificate/private key." }
+            if let cause {
+                // The end whose log names the credential problem is the one to act on.
+                let onPeer = !(cert + noKey).contains { ctx.localEvents($0.kind, name).contains($0) }
+                why += " " + cause.why
+                steps += cause.steps(onPeer ? .peer : .local, nickname: (cert + noKey).first?.details["certificate"] ?? mine?.local("cert")?.value, cli: ctx.cli)
+            } else if !cert.isEmpty {
+                why += " A certificate was rejected (see the NSS/X509 lines): check validity dates, the CA chain in the NSS database, and that the certificate's subject/SAN matches the configured ID."
+            }
+            // Only this end's word that the peer refused its signature: the peer's log names the reason.
+            let refusedBlind = nonPSKReject && cert.isEmpty && noKey.isEmpty && method.isEmpty && unauthorized.isEmpty && !authbyDiffers
+            if refusedBlind {
+                why += " The peer rejected this end's signature (certificate) authentication with AUTHENTICATION_FAILED. From this end alone the reason cannot be told: the peer's log names it (an NSS: ERROR line for an expired, revoked or untrusted certificate, a subjectAltName line for an ID the certificate does not hold, `we want` for another authby)."
+                steps.insert(.check(.peer, "Read why the peer refused this end's certificate",
+                                    "journalctl -u ipsec --since -1h --no-pager | grep -E 'NSS: ERROR|X509|subjectAltName|mismatched|we want|no suitable connection'"), at: 0)
+            }
+            let candidates: [Candidate]? = refusedBlind && ctx.peer == nil ? [
+                Candidate(code: Self.code, cause: "certificate-expired", decidedBy: "the peer's log has `SEC_ERROR_EXPIRED_CERTIFICATE` (or a clock far off on either end)"),
+                Candidate(code: Self.code, cause: "certificate-revoked", decidedBy: "the peer's log has `SEC_ERROR_REVOKED_CERTIFICATE` (CRL/OCSP)"),
+                Candidate(code: Self.code, cause: "unknown-ca", decidedBy: "the peer's log has `SEC_ERROR_UNKNOWN_ISSUER`: it lacks this end's CA"),
+                Candidate(code: IDMismatch.code, cause: "id-not-in-san", decidedBy: "the peer's log says `subjectAltName ... does not match` or `Peer ID ... mismatched`"),
+            ] : nil
+            if !noKey.isEmpty && cause == nil { why += " One end has no key for this pair of IDs: add the PSK to ipsec.secrets or import the certificate/private key." }
             if !cert.isEmpty { steps.append(.check(.both, "List certificates and CAs known to pluto", ctx.cli.listAll)) }
             steps.append(ctx.cli.restart(name, end: .both))
             return Finding(
                 code: Self.code, severity: .error, connection: name,
-                title: !method.isEmpty || !unauthorized.isEmpty || authbyDiffers ? "The ends use different authentication methods (authby)" : "Authentication failed (certificate or key)",
+                title: !method.isEmpty || !unauthorized.isEmpty || authbyDiffers ? "The ends use different authentication methods (authby)" : cause?.title ?? (refusedBlind ? "The peer rejected this end's certificate" : "Authentication failed (certificate or key)"),
                 explanation: why, evidence: evidence,
                 remedy: Remedy(summary: "Use the same authentication method and matching credentials on both ends.", steps: steps),
-                rank: Rank.authentication + 1)
+                rank: Rank.authentication + 1,
+                cause: !method.isEmpty || !unauthorized.isEmpty || authbyDiffers ? "authby-mismatch" : cause?.rawValue, candidates: candidates)
         }
     }
 }

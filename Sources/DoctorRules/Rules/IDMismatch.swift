@@ -17,6 +17,7 @@ struct IDMismatch: Rule {
         ctx.connectionNames.compactMap { name in
             let mismatch = ctx.anyEvents(.peerIDMismatch, name)
             let refused = ctx.localEvents(.idRejectedReceived, name)
+            let notInSAN = ctx.anyEvents(.certificateError, name).filter { $0.details["cause"] == CredentialCause.idNotInSAN.rawValue }
             let mine = ctx.config(name)
             let theirs = ctx.peerConfig(name)
             let myID = mine?.local("id")?.value ?? mine?.local("")?.value
@@ -24,10 +25,10 @@ struct IDMismatch: Rule {
             let theirID = theirs?.local("id")?.value ?? theirs?.local("")?.value
             let iExpect = mine?.remote("id")?.value ?? mine?.remote("")?.value
             let configMismatch = theirs != nil && mine != nil && (myID != theyExpect || theirID != iExpect)
-            guard !mismatch.isEmpty || !refused.isEmpty || configMismatch else { return nil }
+            guard !mismatch.isEmpty || !refused.isEmpty || !notInSAN.isEmpty || configMismatch else { return nil }
             if ctx.isUp(name) == true { return nil }
             var evidence = DiagnosisContext.sample(ctx.localEvents(.authFailedReceived, name), 1) + DiagnosisContext.sample(refused, 1)
-                + DiagnosisContext.sample(mismatch)
+                + DiagnosisContext.sample(mismatch) + DiagnosisContext.sample(notInSAN)
             for (c, k) in [(mine, "id"), (theirs, "id")] {
                 guard let c else { continue }
                 if let v = c.local(k) { evidence.append(v.source) }
@@ -45,6 +46,21 @@ struct IDMismatch: Rule {
             }
             steps.append(.command(.both, "If the PSK is keyed by ID, update ipsec.secrets to the same IDs and reload", ctx.cli.rereadSecrets))
             steps.append(ctx.cli.restart(name, end: .both))
+            if !notInSAN.isEmpty {
+                let onPeer = !notInSAN.contains { ctx.localEvents(.certificateError, name).contains($0) }
+                // The end that checked the SAN is not the one whose certificate lacks it.
+                let steps = CredentialCause.idNotInSAN.steps(onPeer ? .local : .peer, nickname: mine?.local("cert")?.value, cli: ctx.cli)
+                    + [ctx.cli.restart(name, end: .both)]
+                let checked = notInSAN.first.map { String($0.source.text) } ?? ""
+                let sanID = checked.range(of: "does not match ").map { String(checked[$0.upperBound...]) }
+                return Finding(
+                    code: Self.code, severity: .error, connection: name,
+                    title: "The ID \(sanID ?? "configured") is not in the certificate's subjectAltName",
+                    explanation: CredentialCause.idNotInSAN.why + " The end that logged it checked the other end's certificate against the ID it expects (its rightid) or the ID the other end sent.",
+                    evidence: evidence,
+                    remedy: Remedy(summary: "Use an ID the certificate holds on both ends (a SAN or %fromcert), or reissue the certificate with that SAN.", steps: steps),
+                    rank: Rank.authentication - 1, cause: CredentialCause.idNotInSAN.rawValue)
+            }
             return Finding(
                 code: Self.code, severity: .error, connection: name,
                 title: "The peer does not accept this end's ID \(presented)",

@@ -27,7 +27,7 @@ struct PSKMismatch: Rule {
             let otherCause = !ctx.anyEvents(.peerIDMismatch, name).isEmpty || !ctx.localEvents(.idRejectedReceived, name).isEmpty || !ctx.anyEvents(.authMethodMismatch, name).isEmpty
                 || !ctx.anyEvents(.certificateError, name).isEmpty || !ctx.anyEvents(.noPSKFound, name).isEmpty
             if otherCause && hash.isEmpty { return nil }
-            let psk = mine?.usesPSK ?? theirs?.usesPSK ?? true
+            let psk = mine?.usesPSK ?? theirs?.usesPSK ?? ctx.authMethod(name).map { $0 == "psk" } ?? true
             let secretsDiffer = Self.secretsDiffer(ctx, mine: mine, theirs: theirs)
             let confirmed = !hash.isEmpty || secretsDiffer == true
             guard confirmed || (psk && (!rejected.isEmpty || !authTimeouts.isEmpty)) else { return nil }
