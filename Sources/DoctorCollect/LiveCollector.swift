@@ -59,7 +59,12 @@ public struct LiveCollector {
         var out = CollectedInputs(label: "this host", isLive: true)
         let version = runner.run(["ipsec", "--version"], timeout: commandTimeout)
         let hasLibreswan: Bool
+        out.versionBanner = version.stdout.split(separator: "\n").first.map(String.init)
         switch version.outcome {
+        case .exited(0) where version.stdout.contains("strongSwan"):
+            // strongSwan's `ipsec` has no whack: say what runs here rather than "pluto is not running".
+            hasLibreswan = false
+            out.skipped.append(SkippedInput(input: "ipsec --version", reason: "this host runs strongSwan, not Libreswan; ipsec-doctor reads Libreswan only (strongSwan support is planned)"))
         case .exited(0) where version.stdout.lowercased().contains("swan"):
             hasLibreswan = true
         case .timedOut(let secs):
@@ -84,6 +89,7 @@ public struct LiveCollector {
                 out.skipped.append(SkippedInput(input: name, reason: "exited with status \(code): \(why)"))
             case .timedOut(let s):
                 out.skipped.append(SkippedInput(input: name, reason: "no answer within \(Int(s)) s; killed"))
+                out.timedOut.append(name)
             case .notFound where Self.optionalTools.contains(argv[0]):
                 continue
             case .notFound:

@@ -42,6 +42,11 @@ public enum IKEEventKind: String, Sendable, Hashable, Codable, CaseIterable {
     case kernelSAInstallFailed  // "netlink response for Add SA" / XFRM_MSG_NEWSA with errno
     case dpdAction  // "DPD action", "liveness action", liveness timeouts in ESTABLISHED states
     case fatal  // "encountered fatal error in state"
+    // The daemon itself
+    case plutoAborted  // "FATAL ERROR: ..." at start-up, systemd "ipsec.service: Failed with result"
+
+    /// About the daemon, not a connection: never filed under a fragment's stand-in connection.
+    public var isHostWide: Bool { self == .plutoAborted }
 }
 
 /// One classified log line.
@@ -140,18 +145,18 @@ public struct IKEEventLog: Sendable {
         var out = IKEEventLog()
         out.linesRead = linesRead
         for (key, bucket) in buckets {
-            let k = key.connection == nil ? Key(connection: name, kind: key.kind) : key
+            let k = key.connection == nil && !key.kind.isHostWide ? Key(connection: name, kind: key.kind) : key
             var b = out.buckets[k] ?? Bucket()
             b.count += bucket.count
-            b.first += bucket.first.map { e in var e = e; e.connection = e.connection ?? name; return e }
-            b.latest += bucket.latest.map { e in var e = e; e.connection = e.connection ?? name; return e }
+            b.first += bucket.first.map { e in var e = e; e.connection = k.connection; return e }
+            b.latest += bucket.latest.map { e in var e = e; e.connection = k.connection; return e }
             out.buckets[k] = b
         }
         return out
     }
 
     /// True when some event names no connection.
-    public var hasUnnamed: Bool { buckets.keys.contains { $0.connection == nil } }
+    public var hasUnnamed: Bool { buckets.keys.contains { $0.connection == nil && !$0.kind.isHostWide } }
 
     /// Connection names that appear in any event.
     public var connectionNames: Set<String> { Set(buckets.keys.compactMap(\.connection)) }

@@ -51,6 +51,10 @@ public struct CollectedInputs: Sendable {
     public var skipped: [SkippedInput]
     public var diagnostics: [InputDiagnostic]
     public var isLive: Bool
+    /// The first line of `ipsec --version` (live), whichever daemon answered.
+    public var versionBanner: String?
+    /// Commands that hung and were killed at their timeout (live).
+    public var timedOut: [String] = []
 
     public init(
         label: String, documents: [RawDocument] = [], skipped: [SkippedInput] = [],

@@ -253,6 +253,10 @@ public struct EndpointSnapshot: Sendable {
     public var libreswanVersion: String?
     /// Whack's own words when it could not reach pluto (`whack: Pluto is not running (no "/run/pluto/pluto.ctl")`).
     public var plutoNotRunning: SourceLine?
+    /// A whack command that pluto did not answer in time (the daemon is hung or overloaded).
+    public var plutoUnresponsive: SourceLine?
+    /// Another IKE daemon's banner where Libreswan was expected (`Linux strongSwan U5.9.8/K6.1.0`).
+    public var otherIKEDaemon: SourceLine?
 
     public init(label: String) {
         self.label = label
@@ -271,5 +275,6 @@ public struct EndpointSnapshot: Sendable {
             && (xfrmStat?.isEmpty ?? true) && (natRules?.isEmpty ?? true) && (filterRules?.isEmpty ?? true)
             && (filterPolicies?.isEmpty ?? true) && (interfaces?.isEmpty ?? true) && (routes?.isEmpty ?? true)
             && (pings?.isEmpty ?? true) && (monitor?.isEmpty ?? true) && plutoNotRunning == nil
+            && plutoUnresponsive == nil && otherIKEDaemon == nil
     }
 }

@@ -32,7 +32,7 @@ public struct PlutoLogClassifier {
         "retransmission", "dpd", "liveness", "invalid_", "hash", "preshared", "peer", "psk", "private key", "cert", "x509",
         "nss: error", "nss database", "certificate authority", "ckaid", "cka_id",
         "informational", "cannot respond", "no suitable", "oakley", "traffic selectors", "ts_unacceptable",
-        "established", "initiating", "fatal", "our auth:", "policy: ", "digital-signature", "shared-key-mac",
+        "established", "initiating", "fatal", "ipsec.service", "failed to start", "our auth:", "policy: ", "digital-signature", "shared-key-mac",
         "libreswan version",  // not classified: lets the reader pick the version up in the same pass
     ].map { Array($0.utf8) }
 
@@ -155,6 +155,8 @@ public struct PlutoLogClassifier {
             if let r = msg.range(of: " certificate '"), lowerBytes.has("not found in the nss database") {
                 details["certificate"] = String(msg[r.upperBound...].prefix(while: { $0 != "'" }))
             }
+        case .plutoAborted:
+            details["cause"] = Self.abortCause(lowerBytes)
         case .authMethod:
             details["method"] = Self.authMethod(lowerBytes)
         case .kernelSAInstallFailed:
@@ -282,6 +284,22 @@ public struct PlutoLogClassifier {
             return .initiating
         }
         if m.has("encountered fatal error in state") { return .fatal }
+        if m.has("fatal error:") || (m.has("ipsec.service") && (m.has("failed with result") || m.has("main process exited")))
+            || m.has("failed to start ipsec") || m.has("failed to start internet key exchange")
+        {
+            return .plutoAborted
+        }
+        return nil
+    }
+
+    /// Why pluto stopped at start-up (`FATAL ERROR: NSS readonly initialization ("sql:/var/lib/ipsec/nss") failed`).
+    static func abortCause(_ m: LowerBytes) -> String? {
+        if m.has("nss") { return "nss" }
+        if m.has("fips") { return "fips" }
+        if m.has("kernel") || m.has("xfrm") || m.has("pf_key") || m.has("netlink") { return "kernel" }
+        if m.has("lock") || m.has("pid file") { return "lock" }
+        if m.has("socket") { return "socket" }
+        if m.has("addconn") || m.has("config") || m.has("ipsec.conf") { return "config" }
         return nil
     }
 

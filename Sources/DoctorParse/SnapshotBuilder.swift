@@ -12,6 +12,16 @@ public enum SnapshotBuilder {
         for s in inputs.skipped where s.reason.contains("Pluto is not running") {
             snap.plutoNotRunning = SourceLine(file: s.input, line: 1, text: s.reason)
         }
+        if let banner = inputs.versionBanner.map({ Redactor.redact(Substring($0)).escapingControlCharacters }) {
+            if banner.contains("Libreswan") {
+                snap.libreswanVersion = banner.trimmingCharacters(in: .whitespaces)
+            } else if banner.lowercased().contains("strongswan") || banner.lowercased().contains("openswan") {
+                snap.otherIKEDaemon = SourceLine(file: "ipsec --version", line: 1, text: banner)
+            }
+        }
+        if let hung = inputs.timedOut.first(where: { $0.contains(" whack") }) {
+            snap.plutoUnresponsive = SourceLine(file: hung, line: 1, text: "(no answer before the timeout; killed)")
+        }
         var typed: [RawDocument] = []
         for doc in inputs.documents {
             let (docs, diags) = InputRecognizer.resolve(doc)

@@ -1,9 +1,10 @@
 import DoctorModel
 
-/// Libreswan is installed but its IKE daemon, pluto, is not running on this host.
+/// This host's IKE daemon cannot serve any tunnel: pluto is not running, aborted at start, does not
+/// answer whack, or the `ipsec` here is another daemon's (strongSwan).
 struct PlutoNotRunning: Rule {
     static let code = "pluto-not-running"
-    static let summary = "Libreswan's IKE daemon (pluto) is not running on this host: no tunnel can come up or answer."
+    static let summary = "Libreswan's IKE daemon (pluto) is not running on this host (stopped, aborted at start, hung, or another IKE daemon in its place): no tunnel can come up or answer."
     static let explains: Set<String> = ["tunnel-down", "peer-unreachable", "peer-ike-not-running", "debug-logging"]
     static let examples: [RuleExample] = [
         .triggering("peer-ike-not-running", "east", cites: "Pluto is not running"),
@@ -13,24 +14,95 @@ struct PlutoNotRunning: Rule {
     ]
 
     func evaluate(_ ctx: DiagnosisContext) -> [Finding] {
-        guard let line = ctx.local.plutoNotRunning else { return [] }
         let conns = ctx.local.config?.connections ?? []
         let names = conns.map(\.name)
         let started = conns.filter { ["start", "add", "route", "ondemand", "keep"].contains($0["auto"]?.value ?? "") }
-        var evidence = [line]
+        // An abort counts unless pluto worked after it (a later start negotiated something).
+        let aborted = ctx.local.events.events(.plutoAborted).filter { abort in
+            ![IKEEventKind.initiating, .ikeEstablished, .childEstablished].contains { kind in
+                ctx.local.events.events(kind).contains { $0.source.file == abort.source.file && $0.source.line > abort.source.line }
+            }
+        }
+        let none = names.isEmpty ? "" : " None of the \(names.count) configured connection(s) (\(names.prefix(5).joined(separator: ", "))) can be established or answer the peer."
+        var finding: (title: String, why: String, cause: String, evidence: [SourceLine], steps: [RemedyStep])
+        if let banner = ctx.local.otherIKEDaemon {
+            finding = ("This host runs strongSwan, not Libreswan",
+                       "`ipsec --version` answers with another IKE daemon's banner. ipsec-doctor reads Libreswan (pluto) only so far; strongSwan support is planned. Diagnose this end from the strongSwan side (`swanctl --list-sas`, charon's log), or give the Libreswan peer's capture.\(none)",
+                       "other-ike-daemon", [banner], [
+                           .check(.local, "See which IKE daemon is installed and running", "ipsec --version; systemctl status strongswan strongswan-starter ipsec 2>/dev/null | grep -E 'Loaded|Active'"),
+                       ])
+        } else if let hung = ctx.local.plutoUnresponsive {
+            finding = ("pluto does not answer: `ipsec whack` timed out",
+                       "pluto's control socket accepted the request but no answer came before the timeout: the daemon is hung, busy (a hub under load, a slow crypto helper) or stopped mid-way. No state could be read from it.\(none)",
+                       "unresponsive", [hung], [
+                           .check(.local, "See whether pluto is alive and what it is doing", "systemctl status ipsec --no-pager; timeout 30 ipsec whack --briefstatus"),
+                           .check(.local, "Read its last messages", "journalctl -u ipsec -n 100 --no-pager"),
+                           .command(.local, "If it stays hung, restart it (every tunnel of this host drops and comes back)", "systemctl restart ipsec"),
+                       ])
+        } else if let first = aborted.first {
+            let cause = aborted.lazy.compactMap { $0.details["cause"] }.first
+            let (why, steps) = Self.abortAdvice(cause)
+            finding = ("pluto aborted at start\(cause.map { " (\($0))" } ?? "")",
+                       "pluto stopped with a fatal error right after starting. \(why)\(none)",
+                       "aborted-" + (cause ?? "other"), [first.source] + DiagnosisContext.sample(Array(aborted.dropFirst()), 2), steps)
+        } else if let line = ctx.local.plutoNotRunning {
+            finding = ("pluto, Libreswan's IKE daemon, is not running",
+                       "`ipsec whack` cannot reach pluto's control socket: the daemon is stopped (or crashed, or runs with another --rundir).\(names.isEmpty ? " No connection is configured either." : none + " A peer trying to connect gets ICMP port unreachable.")",
+                       "not-running", [line], [
+                           .command(.local, "Start Libreswan and enable it at boot", "systemctl enable --now ipsec"),
+                           .check(.local, "If it does not stay up, read why", "journalctl -u ipsec -n 50 --no-pager; ipsec addconn --checkconfig"),
+                       ])
+        } else {
+            return []
+        }
+        var evidence = finding.evidence
         evidence += started.prefix(3).compactMap { $0["auto"]?.source }
         return [Finding(
-            code: Self.code, severity: names.isEmpty ? .warning : .error, connection: names.count == 1 ? names.first : nil,
-            title: "pluto, Libreswan's IKE daemon, is not running",
-            explanation: """
-                `ipsec whack` cannot reach pluto's control socket: the daemon is stopped (or crashed, or runs \
-                with another --rundir). \(names.isEmpty ? "No connection is configured either." : "None of the \(names.count) configured connection(s) (\(names.prefix(5).joined(separator: ", "))) can be established or answer the peer; a peer trying to connect gets ICMP port unreachable.")
-                """,
-            evidence: evidence,
-            remedy: Remedy(summary: "Start the daemon, check it stays up, then bring the tunnels up.", steps: [
-                .command(.local, "Start Libreswan and enable it at boot", "systemctl enable --now ipsec"),
-                .check(.local, "If it does not stay up, read why", "journalctl -u ipsec -n 50 --no-pager; ipsec addconn --checkconfig"),
-            ] + names.prefix(1).map { ctx.cli.restart($0, end: .local) }),
-            rank: Rank.reachability - 5)]
+            code: Self.code, severity: .error, connection: names.count == 1 ? names.first : nil,
+            title: finding.title, explanation: finding.why, evidence: evidence,
+            remedy: Remedy(summary: finding.cause == "other-ike-daemon" ? "Diagnose this end with strongSwan's tools, or install and run Libreswan." : "Get pluto running and answering, then bring the tunnels up.",
+                           steps: finding.steps + (finding.cause == "other-ike-daemon" ? [] : names.prefix(1).map { ctx.cli.restart($0, end: .local) })),
+            rank: Rank.reachability - 5, cause: finding.cause)]
+    }
+
+    /// What each class of start-up failure means and how to clear it.
+    static func abortAdvice(_ cause: String?) -> (String, [RemedyStep]) {
+        let read = RemedyStep.check(.local, "Read the whole start-up", "journalctl -u ipsec -b --no-pager | tail -50")
+        switch cause {
+        case "nss":
+            return ("It could not open its NSS database (certificates and keys): missing, not initialised, wrong permissions or an old Berkeley DB format.", [
+                .check(.local, "Check the database (Debian/Ubuntu/Fedora: /var/lib/ipsec/nss; RHEL: /etc/ipsec.d)", "ipsec checknss; ls -l /var/lib/ipsec/nss /etc/ipsec.d 2>/dev/null"),
+                .command(.local, "Create it if missing (an existing one is kept), then start again", "ipsec initnss; systemctl restart ipsec"),
+                read,
+            ])
+        case "kernel":
+            return ("The kernel refused pluto's XFRM (netlink) interface: XFRM or ESP support is missing (container, minimal kernel, modules not loaded) or pluto lacks CAP_NET_ADMIN.", [
+                .check(.local, "Check that the kernel has XFRM and ESP", "ls /proc/net/xfrm_stat; modprobe -n -v esp4 xfrm_user; grep -E 'CONFIG_XFRM_USER|CONFIG_INET_ESP' /boot/config-$(uname -r)"),
+                .command(.local, "Load the modules, then start again", "modprobe -a xfrm_user esp4 esp6; systemctl restart ipsec"),
+                read,
+            ])
+        case "lock":
+            return ("Another pluto holds the lock (pid file), or a stale pid file was left by a crash.", [
+                .check(.local, "Is another pluto running?", "pgrep -a pluto; ls -l /run/pluto/"),
+                .command(.local, "If none runs, remove the stale lock and start", "rm -f /run/pluto/pluto.pid; systemctl restart ipsec"),
+            ])
+        case "socket":
+            return ("It could not create or bind its control socket (another instance, a read-only or missing run directory).", [
+                .check(.local, "Look at the run directory", "ls -ld /run/pluto; pgrep -a pluto"),
+                read,
+            ])
+        case "config":
+            return ("Its configuration could not be loaded.", [
+                .check(.local, "Check the configuration the way pluto reads it", "ipsec addconn --checkconfig"),
+                read,
+            ])
+        case "fips":
+            return ("FIPS mode is on but the system or NSS is not in FIPS mode (or the reverse).", [
+                .check(.local, "Compare the FIPS states", "cat /proc/sys/crypto/fips_enabled; ipsec fipsstatus"),
+                read,
+            ])
+        default:
+            return ("The line above names the reason.", [read])
+        }
     }
 }
