@@ -13,6 +13,7 @@ public enum IKEEventKind: String, Sendable, Hashable, Codable, CaseIterable {
     // Reachability
     case icmpError  // "asynchronous network error report"
     case ikev1Dropped  // "ignoring IKEv1 packet as policy is set to silently drop"
+    case ikeVersionRefused  // INVALID_MAJOR_VERSION from the peer; "global ikev1-policy=reject does not allow IKEv1 connections"
     // IKE SA (phase 1) proposals
     case ikeNoProposalReceived  // initiator: NO_PROPOSAL_CHOSEN in IKE_SA_INIT / IKEv1 informational in Main Mode
     case ikeNoProposalLocal  // responder: "no local proposal matches remote proposals ...:IKE:" / "no acceptable Oakley Transform"

@@ -72,6 +72,40 @@ public enum InputRecognizer {
         return words.joined(separator: " ")
     }
 
+    /// A prompt alone on its line, the command on the next one, indented: how Libreswan's test suite
+    /// transcripts (`testing/pluto/*/west.console.txt`) and some serial consoles show a session.
+    ///
+    ///     west #
+    ///      ipsec auto --up westnet-eastnet-ikev2
+    ///     "westnet-eastnet-ikev2" #1: initiating IKEv2 connection
+    static func isBarePrompt(_ line: String) -> Bool {
+        guard line.hasSuffix(" #") || line.hasSuffix(" $") || line == "#" else { return false }
+        let host = line.dropLast(2)
+        return host.count <= 64 && !host.contains(" ") && !host.contains("\"")
+    }
+
+    /// Section boundaries of a pasted session: (index of the boundary line, the command, lines the boundary takes).
+    /// A bare prompt is a boundary even when its command is unknown (`echo done`): its output is not the last one's.
+    static func boundaries(_ lines: [(Int, String)]) -> [(index: Int, command: String?, width: Int)] {
+        var out: [(index: Int, command: String?, width: Int)] = []
+        var i = 0
+        while i < lines.count {
+            let line = lines[i].1
+            if isBarePrompt(line) {
+                if i + 1 < lines.count, lines[i + 1].1.hasPrefix(" "), !isBarePrompt(lines[i + 1].1) {
+                    out.append((i, promptCommand("# " + lines[i + 1].1.trimmingCharacters(in: .whitespaces)), 2))
+                    i += 2
+                    continue
+                }
+                out.append((i, nil, 1))
+            } else if let cmd = promptCommand(line) {
+                out.append((i, cmd, 1))
+            }
+            i += 1
+        }
+        return out
+    }
+
     /// Guesses the kind from content (the first lines).
     public static func sniff(_ lines: ArraySlice<(Int, String)>) -> InputKind? {
         var score: [InputKind: Int] = [:]
@@ -125,7 +159,8 @@ public enum InputRecognizer {
         } catch {
             return ([], [InputDiagnostic(file: doc.name, line: nil, message: "\(error)")])
         }
-        let prompts = head.filter { promptCommand($0.1) != nil }
+        let bare = head.contains { isBarePrompt($0.1) }
+        let prompts = bare ? boundaries(head).map { head[$0.index] } : head.filter { promptCommand($0.1) != nil }
         let looksLikeLog = sniff(head[...]) == .plutoLog && prompts.count <= 1
         if doc.kind == .ipsecUp || looksLikeLog || prompts.isEmpty {
             if doc.kind != nil { return ([doc], []) }
@@ -139,11 +174,14 @@ public enum InputRecognizer {
         var diags: [InputDiagnostic] = []
         var sectionStart = 0
         var sectionCommand: String?
+        var bareSession = false
         func flush(upTo end: Int) {
             let output = all[sectionStart..<end]
             guard !output.isEmpty, output.contains(where: { !$0.1.trimmingCharacters(in: .whitespaces).isEmpty }) else { return }
             let kind = sectionCommand.flatMap(kind(ofCommand:)) ?? sniff(output)
             guard let kind else {
+                // A transcript's `echo done` or helper-script output is not worth a warning each.
+                if bareSession && output.count <= 3 { return }
                 diags.append(InputDiagnostic(file: doc.name, line: output.first?.0, message: "section not recognised (\(sectionCommand.map { Redactor.redact(Substring($0)) } ?? "no command")); skipped"))
                 return
             }
@@ -152,11 +190,20 @@ public enum InputRecognizer {
             let text = slice.map(\.1).joined(separator: "\n")
             out.append(RawDocument(name: doc.name, content: .text(text), kind: kind, firstLine: slice.first?.0 ?? 1))
         }
-        for (i, (_, line)) in all.enumerated() {
-            if let cmd = promptCommand(line) {
-                flush(upTo: i)
-                sectionStart = i + 1
-                sectionCommand = cmd
+        bareSession = all.contains { isBarePrompt($0.1) }
+        if bareSession {
+            for b in boundaries(all) {
+                flush(upTo: b.index)
+                sectionStart = b.index + b.width
+                sectionCommand = b.command
+            }
+        } else {
+            for (i, (_, line)) in all.enumerated() {
+                if let cmd = promptCommand(line) {
+                    flush(upTo: i)
+                    sectionStart = i + 1
+                    sectionCommand = cmd
+                }
             }
         }
         flush(upTo: all.count)

@@ -20,6 +20,9 @@ import Foundation
 /// notify means "phase 1" before that and "Quick Mode" after.
 public struct PlutoLogClassifier {
     var isakmpEstablished: Set<String> = []
+    /// Connections whose IKEv1 Main/Aggressive Mode was seen starting: a secured notify before the ISAKMP SA
+    /// is established still belongs to phase 1 (MAIN_I3 replies are encrypted).
+    var phase1Started: Set<String> = []
 
     public init() {}
 
@@ -33,6 +36,7 @@ public struct PlutoLogClassifier {
         "nss: error", "nss database", "certificate authority", "ckaid", "cka_id",
         "informational", "cannot respond", "no suitable", "oakley", "traffic selectors", "ts_unacceptable",
         "established", "initiating", "fatal", "ipsec.service", "failed to start", "our auth:", "policy: ", "digital-signature", "shared-key-mac",
+        "sending my cert", "has expired", "retransmit so", "invalid_major_version", "allow ikev1", "notification",
         "libreswan version",  // not classified: lets the reader pick the version up in the same pass
     ].map { Array($0.utf8) }
 
@@ -140,14 +144,16 @@ public struct PlutoLogClassifier {
             let notify = Self.notifyName(in: msg) ?? "?"
             details["notify"] = notify
             let secured = lower.contains("ignoring secured informational")
-            let unsecured = lower.contains("unsecured informational")
-            let phase2 = secured || (!unsecured && conn.map { isakmpEstablished.contains($0) } == true)
+            let established = conn.map { isakmpEstablished.contains($0) } == true
+            let inPhase1 = conn.map { phase1Started.contains($0) } == true && !established
+            let phase2 = established || (secured && !inPhase1)
             switch notify {
             case "NO_PROPOSAL_CHOSEN": finalKind = phase2 ? .childNoProposalReceived : .ikeNoProposalReceived
             // Before the ISAKMP SA: the peer refused our identity. After: our Quick Mode selectors.
             case "INVALID_ID_INFORMATION": finalKind = phase2 ? .invalidIDReceived : .idRejectedReceived
             case "INVALID_HASH_INFORMATION": finalKind = .ikev1HashMismatch
             case "AUTHENTICATION_FAILED": finalKind = .authFailedReceived
+            case "INVALID_MAJOR_VERSION": finalKind = .ikeVersionRefused
             default: return nil
             }
         case .certificateError, .noPSKFound:
@@ -184,6 +190,7 @@ public struct PlutoLogClassifier {
         case .noSuitableConnection:
             details["ikeVersion"] = lower.contains("main mode") || lower.contains("aggressive mode") ? "IKEv1" : "IKEv2"
         case .initiating:
+            if let conn, lower.contains("main mode") || lower.contains("aggressive") { phase1Started.insert(conn) }
             details["ikeVersion"] = lower.contains("ikev1") || lower.contains("main mode") || lower.contains("aggressive") ? "IKEv1" : "IKEv2"
         default:
             break
@@ -209,6 +216,15 @@ public struct PlutoLogClassifier {
             return .kernelSAInstallFailed
         }
         if m.has("perhaps peer likes no proposal") { return .quickModeNoProposalTimeout }
+        if m.has("does not allow ikev1 connections") { return .ikeVersionRefused }
+        // The responder's own refusal, as it answers: `sending encrypted notification NO_PROPOSAL_CHOSEN to ...`.
+        if m.has("sending") && m.has("notification") && !m.has("informational") {
+            if m.has("no_proposal_chosen") {
+                return m.has("sending encrypted notification") || m.has("quick_r") || m.has("ike_auth") || m.has("create_child") ? .childNoProposalLocal : .ikeNoProposalLocal
+            }
+            if m.has("ts_unacceptable") || (m.has("invalid_id_information") && m.has("encrypted")) { return .tsNoMatchLocal }
+            if m.has("invalid_major_version") { return .ikeVersionRefused }
+        }
         if m.has("possible authentication failure") { return .authTimeout }
         if m.has("timeout exceeded after") || m.has("max number of retransmissions") {
             if m.has("established_ike_sa") || m.has("main_i4") || m.has("main_r3") || m.has("established ike sa") {
@@ -217,7 +233,9 @@ public struct PlutoLogClassifier {
             return .timeout
         }
         if m.has("retransmission; will wait") { return .retransmission }
-        if m.has("dpd action") || m.has("liveness action") || m.has("dpd: no response") { return .dpdAction }
+        // The test suite's impairment stands in for the timeout it cuts short (`IMPAIR: ... retransmit so timing out SA`).
+        if m.has("retransmit so timing out") || m.has("retransmit so deleting") { return .timeout }
+        if m.has("dpd action") || m.has("liveness action") || m.has("liveness: action") || m.has("dpd: no response") { return .dpdAction }
         if m.has("invalid_ke_payload") { return .invalidKE }
         if m.has("computed hash does not match") || m.has("received auth != computed auth")
             || m.has("auth mismatch")
@@ -241,7 +259,7 @@ public struct PlutoLogClassifier {
             || m.has("x509: certificate rejected") || m.has("cert payload bogus") || m.has("not found in the nss database")
             || m.has("no certificate authority in nss") || m.has("unmatched ike id in certificate")
             || m.has("cert payload does not match connection id") || (m.has("ckaid") && m.has("not found"))
-            || m.has("certificate revoked")
+            || m.has("certificate revoked") || m.has("peer's certificate") || (m.has("certificate '") && m.has("has expired"))
         {
             return .certificateError
         }
@@ -271,6 +289,7 @@ public struct PlutoLogClassifier {
         }
         if m.has("compatible traffic selectors") || m.has("responding with ts_unacceptable") { return .tsNoMatchLocal }
         if m.has("ts_unacceptable") && !m.has("responding to") { return .tsUnacceptableReceived }
+        if m.has("invalid_major_version") && !m.has("sending") { return .ikeVersionRefused }
         if m.has("established child sa") || m.has("ipsec sa established") { return .childEstablished }
         if m.has("established ike sa") || m.has("isakmp sa established") || m.has("ike sa established {")
             || m.has("ike sa established;")
@@ -315,6 +334,7 @@ public struct PlutoLogClassifier {
             if m.has("our auth:null") { return "null" }
             return nil
         }
+        if m.has("i am sending my cert") { return "signature" }
         if m.has("sent ike_auth request") {
             if m.has("with digital-signature") || m.has("with rsa") || m.has("with ecdsa") { return "signature" }
             if m.has("with shared-key-mac") { return "psk" }

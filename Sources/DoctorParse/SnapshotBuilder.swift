@@ -84,6 +84,12 @@ public enum SnapshotBuilder {
             case .status:
                 if let line = Self.plutoNotRunning(doc) { snap.plutoNotRunning = line; continue }
                 let r = StatusParser.parse(doc)
+                // `our auth:rsasig` / `policy: PSK+...`: how this end authenticates, for the auth rules.
+                try? LineSource(doc).forEachBytes { n, bytes in
+                    guard classifier.mightMatch(bytes), let e = classifier.classify(bytes: bytes, file: doc.name, line: n), e.kind == .authMethod else { return true }
+                    snap.events.append(e)
+                    return true
+                }
                 snap.statusStates = (snap.statusStates ?? []) + r.states
                 snap.statusConnections = (snap.statusConnections ?? []) + r.connections
             case .xfrmPolicy:

@@ -22,7 +22,9 @@ struct AuthFailed: Rule {
             let cert = ctx.anyEvents(.certificateError, name).filter { $0.details["cause"] != CredentialCause.idNotInSAN.rawValue }
             let noKey = ctx.anyEvents(.noPSKFound, name)
             let cause = CredentialCause.of(cert + noKey)
-            let rejected = ctx.localEvents(.authFailedReceived, name)
+            // IKEv1 Main Mode answers a refused certificate with INVALID_ID_INFORMATION.
+            let signs = ctx.authMethod(name) == "signature"
+            let rejected = ctx.localEvents(.authFailedReceived, name) + (signs ? ctx.localEvents(.idRejectedReceived, name) : [])
             // IKEv1 responder: "no connection has been authorized with authby=PSK" while a connection of the
             // same IKE version exists, i.e. the method, not the version, is what no connection accepts.
             let unauthorized = ctx.anyEvents(.noSuitableConnection, name).filter { e in

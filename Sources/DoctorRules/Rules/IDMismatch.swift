@@ -26,6 +26,8 @@ struct IDMismatch: Rule {
             let iExpect = mine?.remote("id")?.value ?? mine?.remote("")?.value
             let configMismatch = theirs != nil && mine != nil && (myID != theyExpect || theirID != iExpect)
             guard !mismatch.isEmpty || !refused.isEmpty || !notInSAN.isEmpty || configMismatch else { return nil }
+            // A signing end's refused ID in Main Mode is its certificate refused: AuthFailed leads, with this as a candidate.
+            if mismatch.isEmpty && notInSAN.isEmpty && !configMismatch && ctx.authMethod(name) == "signature" && ctx.peer == nil { return nil }
             if ctx.isUp(name) == true { return nil }
             var evidence = DiagnosisContext.sample(ctx.localEvents(.authFailedReceived, name), 1) + DiagnosisContext.sample(refused, 1)
                 + DiagnosisContext.sample(mismatch) + DiagnosisContext.sample(notInSAN)

@@ -23,7 +23,7 @@ struct IKEVersionMismatch: Rule {
                 let versions = Set(side?.config?.connections.map { $0.ikeVersion.rawValue } ?? [])
                 return !versions.isEmpty && !versions.contains(v)
             }
-            let dropped = ctx.anyEvents(.ikev1Dropped, name)
+            let dropped = ctx.anyEvents(.ikev1Dropped, name) + ctx.anyEvents(.ikeVersionRefused, name)
             var evidence: [SourceLine] = DiagnosisContext.sample(wrongVersion + dropped)
             let configDiffers = mine.flatMap { m in theirs.map { m.ikeVersion != $0.ikeVersion } } ?? false
             guard configDiffers || !evidence.isEmpty else { return nil }

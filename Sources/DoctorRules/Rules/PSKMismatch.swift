@@ -66,6 +66,8 @@ struct PSKMismatch: Rule {
                 Candidate(code: Self.code, decidedBy: "the peer's log says `computed hash does not match` (IKEv2) or `mismatch of preshared secrets` (IKEv1)"),
                 Candidate(code: IDMismatch.code, decidedBy: "the peer's log says `Peer ID '...' mismatched` or `no suitable connection for peer`: its rightid is not this end's leftid"),
                 Candidate(code: AuthFailed.code, cause: "authby-mismatch", decidedBy: "the peer's log says `peer attempted PSK authentication but we want ...`, or its connection has another authby="),
+                Candidate(code: AuthFailed.code, cause: "no-psk", decidedBy: "the peer's log says `no PSK found for ...`: its ipsec.secrets has no entry for this pair of IDs"),
+                Candidate(code: AuthFailed.code, cause: "certificate", decidedBy: "this end signs with a certificate after all (`our auth:rsasig` in `ipsec status`) and the peer's log has an NSS: ERROR or X509 line"),
             ] : nil
             let ids = [mine?.local("id")?.value, mine?.remote("id")?.value].compactMap { $0 }.joined(separator: " ")
             return Finding(

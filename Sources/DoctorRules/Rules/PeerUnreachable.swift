@@ -18,11 +18,16 @@ struct PeerUnreachable: Rule {
             if ctx.isUp(name) == true { return nil }
             let icmp = ctx.localEvents(.icmpError, name)
             let unreachable = icmp.filter { ["113", "101", "110"].contains($0.details["errno"] ?? "") || ($0.details["icmpType"] == "3" && ["0", "1"].contains($0.details["icmpCode"] ?? "")) }
-            let timeouts = ctx.localEvents(.timeout, name).filter { Self.firstMessageStates.contains($0.state ?? "") }
+            // A timeout line that names no state (the test suite's `retransmit so timing out SA`) counts when
+            // nothing shows the exchange got further.
+            let progressed = [IKEEventKind.ikeEstablished, .authFailedReceived, .authTimeout, .idRejectedReceived, .childNoProposalReceived]
+                .contains { !ctx.localEvents($0, name).isEmpty }
+            let timeouts = ctx.localEvents(.timeout, name).filter { Self.firstMessageStates.contains($0.state ?? "") || ($0.state == nil && !progressed) }
             // Any sign the peer answered rules this out.
             let answered = !ctx.localEvents(.ikeNoProposalReceived, name).isEmpty || icmp.contains { $0.details["errno"] == "111" }
                 || !ctx.localEvents(.ikeEstablished, name).isEmpty
             let peerSawUs = !ctx.peerEvents(.noSuitableConnection, name).isEmpty || !ctx.peerEvents(.ikev1Dropped, name).isEmpty
+                || !ctx.anyEvents(.ikeVersionRefused, name).isEmpty
                 || !ctx.peerEvents(.ikeNoProposalLocal, name).isEmpty
             let conn = ctx.config(name)
             let peerAddr = conn?.remote("")?.value ?? unreachable.last?.details["complainant"] ?? "the peer"
@@ -33,16 +38,27 @@ struct PeerUnreachable: Rule {
             }
             guard !timeouts.isEmpty, !answered, !peerSawUs else { return nil }
             let retrans = ctx.local.events.count(.retransmission, connection: name)
-            var why = "The first IKE message to \(peerAddr) was sent \(retrans) more time(s) without any answer, then pluto gave up. Nothing came back: no IKE reply and no ICMP error. A firewall on the path (or on \(peerAddr)) silently drops UDP 500/4500, or \(peerAddr) is down."
+            var why = "The first IKE message to \(peerAddr) was sent\(retrans > 0 ? " \(retrans) more time(s)" : "") without any answer, then pluto gave up. Nothing came back: no IKE reply and no ICMP error. A firewall on the path (or on \(peerAddr)) silently drops UDP 500/4500, or \(peerAddr) is down."
             if let peer = ctx.peer, !peer.logFiles.isEmpty {
                 why += " The peer's log (\(peer.logFiles.joined(separator: ", "))) shows no IKE message from this end either, so the packets are lost before pluto on the peer sees them."
             }
-            if conn?.ikeVersion == .v1Only {
+            let ikev1 = conn?.ikeVersion == .v1Only || (conn == nil && timeouts.contains { $0.details["ikeVersion"] == "IKEv1" || ($0.state ?? "").contains("MAIN") })
+                || ctx.localEvents(.initiating, name).contains { $0.details["ikeVersion"] == "IKEv1" }
+            if ikev1 {
                 why += " This connection is IKEv1: a Libreswan 5.x peer drops IKEv1 silently by default (ikev1-policy=drop), which looks the same; the peer's log would say `ignoring IKEv1 packet`."
             }
-            return finding(name, peerAddr, "No answer from \(peerAddr) to the first IKE message", why,
-                           DiagnosisContext.sample(timeouts, 1) + DiagnosisContext.sample(ctx.localEvents(.retransmission, name), 1),
-                           routeSteps(peerAddr) + firewallSteps(peerAddr, conn?.local("")?.value))
+            var f = finding(name, peerAddr, "No answer from \(peerAddr) to the first IKE message", why,
+                            DiagnosisContext.sample(timeouts, 1) + DiagnosisContext.sample(ctx.localEvents(.retransmission, name), 1),
+                            routeSteps(peerAddr) + firewallSteps(peerAddr, conn?.local("")?.value))
+            // Silence fits a peer that drops IKEv1 as well as a lost path; only the peer's side tells them apart.
+            if ikev1 && ctx.peer == nil {
+                f.candidates = [
+                    Candidate(code: Self.code, decidedBy: "tcpdump on the peer shows no UDP 500 from this end, or its firewall drops it"),
+                    Candidate(code: IKEVersionMismatch.code, decidedBy: "the peer's log says `ignoring IKEv1 packet as policy is set to silently drop` or its connection is IKEv2-only"),
+                    Candidate(code: PeerIKENotRunning.code, decidedBy: "the peer has no pluto running (its firewall drops the ICMP port unreachable)"),
+                ]
+            }
+            return f
         }
     }
 

@@ -45,6 +45,14 @@ struct PlutoNotRunning: Rule {
             finding = ("pluto aborted at start\(cause.map { " (\($0))" } ?? "")",
                        "pluto stopped with a fatal error right after starting. \(why)\(none)",
                        "aborted-" + (cause ?? "other"), [first.source] + DiagnosisContext.sample(Array(aborted.dropFirst()), 2), steps)
+        } else if let line = ctx.local.plutoNotRunning, Self.stoppedAfterNegotiating(line, ctx) {
+            // A transcript that asks `ipsec status` after stopping pluto: the daemon ran for the negotiation above.
+            return [Finding(
+                code: Self.code, severity: .info, connection: names.count == 1 ? names.first : nil,
+                title: "pluto stopped after the negotiation shown above",
+                explanation: "The same capture shows pluto negotiating earlier, then `Pluto is not running` at \(line.file):\(line.line): it was stopped or crashed afterwards. That is not why the negotiation failed; if nobody stopped it, read the journal for a crash.",
+                evidence: [line], remedy: Remedy(summary: "Check whether pluto is running now.", steps: [.check(.local, "Is it running, and did it crash?", "systemctl status ipsec --no-pager; journalctl -u ipsec -n 50 --no-pager | grep -i -E 'exit|signal|abort'")]),
+                rank: Rank.advice, cause: "stopped-after")]
         } else if let line = ctx.local.plutoNotRunning {
             finding = ("pluto, Libreswan's IKE daemon, is not running",
                        "`ipsec whack` cannot reach pluto's control socket: the daemon is stopped (or crashed, or runs with another --rundir).\(names.isEmpty ? " No connection is configured either." : none + " A peer trying to connect gets ICMP port unreachable.")",
@@ -63,6 +71,13 @@ struct PlutoNotRunning: Rule {
             remedy: Remedy(summary: finding.cause == "other-ike-daemon" ? "Diagnose this end with strongSwan's tools, or install and run Libreswan." : "Get pluto running and answering, then bring the tunnels up.",
                            steps: finding.steps + (finding.cause == "other-ike-daemon" ? [] : names.prefix(1).map { ctx.cli.restart($0, end: .local) })),
             rank: Rank.reachability - 5, cause: finding.cause)]
+    }
+
+    /// True when the not-running line comes after negotiation events of the same file.
+    static func stoppedAfterNegotiating(_ line: SourceLine, _ ctx: DiagnosisContext) -> Bool {
+        [IKEEventKind.initiating, .ikeEstablished, .childEstablished, .retransmission, .authFailedReceived, .timeout].contains { kind in
+            ctx.local.events.events(kind).contains { $0.source.file == line.file && $0.source.line < line.line }
+        }
     }
 
     /// What each class of start-up failure means and how to clear it.

@@ -17,8 +17,9 @@ struct TSMismatch: Rule {
     func evaluate(_ ctx: DiagnosisContext) -> [Finding] {
         ctx.connectionNames.compactMap { name in
             let tsReceived = ctx.localEvents(.tsUnacceptableReceived, name)
-            let tsLocal = ctx.localEvents(.tsNoMatchLocal, name) + ctx.localEvents(.ikev1NoConnectionForQuickMode, name)
-            let tsPeer = ctx.peerEvents(.tsNoMatchLocal, name) + ctx.peerEvents(.ikev1NoConnectionForQuickMode, name)
+            // The line that says why (no connection for the proposed subnets) before the notify that answers it.
+            let tsLocal = ctx.localEvents(.ikev1NoConnectionForQuickMode, name) + ctx.localEvents(.tsNoMatchLocal, name)
+            let tsPeer = ctx.peerEvents(.ikev1NoConnectionForQuickMode, name) + ctx.peerEvents(.tsNoMatchLocal, name)
             let invalidID = ctx.localEvents(.invalidIDReceived, name)
             let qmTimeout = ctx.localEvents(.quickModeNoProposalTimeout, name)
             let espRejected = !ctx.localEvents(.childNoProposalReceived, name).isEmpty

@@ -11,7 +11,8 @@ struct TunnelDown: Rule {
 
     func evaluate(_ ctx: DiagnosisContext) -> [Finding] {
         ctx.connectionNames.compactMap { name in
-            guard let conn = ctx.config(name), ctx.isUp(name) == false else { return nil }
+            guard ctx.isUp(name) == false else { return nil }
+            guard let conn = ctx.config(name) else { return Self.withoutConfig(name, ctx) }
             let auto = conn["auto"]?.value ?? "ignore"
             if auto == "ignore" && ctx.local.events.events(.initiating, connection: name).isEmpty && ctx.local.statusConnections?.contains(name) != true { return nil }
             let attempted = !ctx.local.events.events(.initiating, connection: name).isEmpty || !ctx.local.events.events(.retransmission, connection: name).isEmpty
@@ -33,5 +34,25 @@ struct TunnelDown: Rule {
                 ]),
                 rank: Rank.down, isSymptom: true)
         }
+    }
+
+    /// A connection known only from logs or status (a transcript, a fragment) that is down: never "no
+    /// problems". Said when it was attempted and nothing more specific explains it.
+    static func withoutConfig(_ name: String, _ ctx: DiagnosisContext) -> Finding? {
+        let attempts = [IKEEventKind.initiating, .retransmission, .timeout, .fatal].flatMap { ctx.localEvents($0, name) }
+            .sorted { ($0.source.file, $0.source.line) < ($1.source.file, $1.source.line) }
+        let pending = (ctx.local.statusStates ?? []).filter { $0.connection == name && !$0.isEstablishedChild }
+        guard !attempts.isEmpty || !pending.isEmpty else { return nil }
+        let evidence = DiagnosisContext.sample(attempts, 3) + pending.prefix(2).map(\.source)
+        return Finding(
+            code: code, severity: .error, connection: name,
+            title: "\"\(name)\" is down: no established Child SA",
+            explanation: "This capture shows \"\(name)\" being attempted but never established, and its lines do not say why (no notify, no timeout reason). The configuration is not in the capture, so nothing can be compared.",
+            evidence: evidence,
+            remedy: Remedy(summary: "Capture both ends' logs of one attempt, with the configuration.", steps: [
+                .command(.local, "Bring it up and keep what it prints", "\(ctx.cli.up(name)) 2>&1 | tee ipsec-up.txt"),
+                .command(.both, "Capture both ends for ipsec-doctor", "journalctl -u ipsec --since -10min > journal.txt; ipsec trafficstatus > ipsec-trafficstatus.txt; cp /etc/ipsec.conf ."),
+            ]),
+            rank: Rank.down, isSymptom: true)
     }
 }
