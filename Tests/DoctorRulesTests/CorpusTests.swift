@@ -1,0 +1,106 @@
+import DoctorCollect
+import DoctorModel
+import DoctorParse
+import DoctorRules
+import Foundation
+import Testing
+
+/// Libreswan's own test-suite transcripts (Tests/corpus, labelled from each test's description and configs):
+/// output nobody here wrote, across 3.x, 4.x and 5.x. scripts/corpus prints the same scores per version and code.
+@Suite("Corpus: Libreswan test-suite transcripts")
+struct CorpusTests {
+    struct Case {
+        var tag, test, host, expected, cause: String
+        var path: String { "\(Repo.root)/Tests/corpus/vectors/\(tag)/\(test)/\(host).console.txt" }
+    }
+
+    static let cases: [Case] = {
+        let text = (try? String(contentsOfFile: Repo.root + "/Tests/corpus/cases.tsv", encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").compactMap { line in
+            let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            guard f.count >= 5, !f[0].hasPrefix("#"), f[0] != "tag" else { return nil }
+            return Case(tag: f[0], test: f[1], host: f[2], expected: f[3], cause: f[4])
+        }
+    }()
+
+    static func findings(_ path: String) -> [Finding] {
+        let snap = SnapshotBuilder.build(SnapshotLoader.load(paths: [path], label: "corpus"))
+        return DiagnosisEngine().diagnose(DiagnosisContext(local: snap))
+    }
+
+    /// The lead finding's code is the label (`ok`: no error at all).
+    static func right(_ c: Case, _ fs: [Finding]) -> Bool {
+        c.expected == "ok" ? !fs.contains { $0.severity == .error } : fs.first?.code == c.expected
+    }
+
+    /// Floors at the scores reached (docs/corpus.md): a change that loses ground fails here.
+    @Test("first-code accuracy and candidate naming do not fall below what they reached")
+    func scores() throws {
+        try #require(Self.cases.count >= 190, "Tests/corpus/cases.tsv lost cases")
+        var right = 0, named = 0
+        var misses: [String] = []
+        for c in Self.cases {
+            let fs = Self.findings(c.path)
+            let ok = Self.right(c, fs)
+            let inCandidates = fs.first?.candidates?.contains { $0.code == c.expected } == true
+            if ok { right += 1 } else { misses.append("\(c.tag) \(c.test)/\(c.host): expected \(c.expected), got \(fs.first?.code ?? "ok")") }
+            if ok || inCandidates { named += 1 }
+        }
+        let n = Double(Self.cases.count)
+        #expect(Double(right) / n >= 0.74, "first-code accuracy \(right)/\(Self.cases.count); misses:\n\(misses.joined(separator: "\n"))")
+        #expect(Double(named) / n >= 0.96, "first code or a named candidate \(named)/\(Self.cases.count)")
+    }
+
+    @Test("healthy transcripts are never given an error, and no labelled failure is called healthy")
+    func neverHealthyOnFailure() {
+        for c in Self.cases {
+            let fs = Self.findings(c.path)
+            if c.expected == "ok" {
+                #expect(!fs.contains { $0.severity == .error }, "\(c.tag) \(c.test)/\(c.host): \(fs.first?.code ?? "")")
+            } else {
+                #expect(fs.contains { $0.severity == .error }, "\(c.tag) \(c.test)/\(c.host) is a failure, diagnosed as healthy")
+            }
+        }
+    }
+
+    @Test("certificate and NSS failures carry their specific cause", arguments: [
+        ("v5.4", "nss-cert-ocsp-02-revoked-ikev2", "east", "auth-failed", "certificate-revoked"),
+        ("v5.4", "ikev2-x509-25-missing-ca", "east", "auth-failed", "unknown-ca"),
+        ("v5.4", "x509-cert-08-expired-initiator-ikev2", "east", "auth-failed", "certificate-expired"),
+        ("v5.4", "ikev2-x509-06-san-email-mismatch", "west", "id-mismatch", "id-not-in-san"),
+        ("v5.4", "ikev2-05-basic-psk-missing-initiator", "west", "auth-failed", "no-psk"),
+        ("v5.4", "addconn-25-missing-cert", "west", "auth-failed", "cert-not-in-nss"),
+    ])
+    func causes(_ tag: String, _ test: String, _ host: String, _ code: String, _ cause: String) throws {
+        let path = "\(Repo.root)/Tests/corpus/vectors/\(tag)/\(test)/\(host).console.txt"
+        let lead = try #require(Self.findings(path).first, "no finding for \(test)")
+        #expect(lead.code == code)
+        #expect(lead.cause == cause, "\(test): cause \(lead.cause ?? "none")")
+    }
+
+    @Test("an initiator that only saw AUTHENTICATION_FAILED says it is ambiguous and what decides")
+    func ambiguity() throws {
+        let path = "\(Repo.root)/Tests/corpus/vectors/v4.12/ikev2-leak-02-no-psk/west.console.txt"
+        let lead = try #require(Self.findings(path).first)
+        let codes = Set((lead.candidates ?? []).map(\.code))
+        #expect(codes.isSuperset(of: ["psk-mismatch", "id-mismatch", "auth-failed"]))
+        #expect(lead.remedy.steps.first?.end == .peer, "the check that decides comes before any fix")
+    }
+
+    /// One real line from a transcript, pasted alone: no timestamp, no prefix, no connection name.
+    @Test("a one-line fragment without a connection name is still diagnosed")
+    func fragment() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("corpus-fragment-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let source = try String(contentsOfFile: "\(Repo.root)/Tests/corpus/vectors/v5.4/nss-cert-ocsp-02-revoked-ikev2/west.console.txt", encoding: .utf8)
+        let line = try #require(source.split(separator: "\n").first { $0.contains("rejected by peer: AUTHENTICATION_FAILED") })
+        let start = try #require(line.range(of: "IKE SA authentication")).lowerBound
+        let fragment = String(line[start...])
+        let file = dir.appendingPathComponent("paste.txt")
+        try fragment.write(to: file, atomically: true, encoding: .utf8)
+        let lead = try #require(Self.findings(file.path).first, "the fragment was dropped")
+        #expect(lead.connection == "unknown connection")
+        #expect(lead.severity == .error)
+    }
+}
