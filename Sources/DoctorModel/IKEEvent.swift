@@ -42,6 +42,7 @@ public enum IKEEventKind: String, Sendable, Hashable, Codable, CaseIterable {
     // Kernel and liveness
     case kernelSAInstallFailed  // "netlink response for Add SA" / XFRM_MSG_NEWSA with errno
     case dpdAction  // "DPD action", "liveness action", liveness timeouts in ESTABLISHED states
+    case establishedIKESADeleted  // "deleting state (STATE_V2_ESTABLISHED_IKE_SA) aged 0.27s and NOT sending notification"
     case fatal  // "encountered fatal error in state"
     // The daemon itself
     case plutoAborted  // "FATAL ERROR: ..." at start-up, systemd "ipsec.service: Failed with result"

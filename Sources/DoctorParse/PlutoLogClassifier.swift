@@ -36,7 +36,7 @@ public struct PlutoLogClassifier {
         "nss: error", "nss database", "certificate authority", "ckaid", "cka_id",
         "informational", "cannot respond", "no suitable", "oakley", "traffic selectors", "ts_unacceptable",
         "established", "initiating", "fatal", "ipsec.service", "failed to start", "our auth:", "policy: ", "digital-signature", "shared-key-mac",
-        "sending my cert", "has expired", "retransmit so", "invalid_major_version", "allow ikev1", "notification",
+        "sending my cert", "has expired", "retransmit so", "deleting", "invalid_major_version", "allow ikev1", "notification",
         "libreswan version",  // not classified: lets the reader pick the version up in the same pass
     ].map { Array($0.utf8) }
 
@@ -161,6 +161,9 @@ public struct PlutoLogClassifier {
             if let r = msg.range(of: " certificate '"), lowerBytes.has("not found in the nss database") {
                 details["certificate"] = String(msg[r.upperBound...].prefix(while: { $0 != "'" }))
             }
+        case .establishedIKESADeleted:
+            if let r = lower.range(of: " aged ") { details["aged"] = String(lower[r.upperBound...].prefix(while: { $0.isNumber || $0 == "." })) }
+            details["byPeer"] = lower.contains("not sending notification") ? "yes" : "no"
         case .plutoAborted:
             details["cause"] = Self.abortCause(lowerBytes)
         case .authMethod:
@@ -303,6 +306,12 @@ public struct PlutoLogClassifier {
             return .initiating
         }
         if m.has("encountered fatal error in state") { return .fatal }
+        // An established IKE SA torn down; `NOT sending notification` means the peer asked for it.
+        if (m.has("deleting state (state_v2_established_ike_sa)") || m.has("deleting ike sa (established ike sa)")
+            || m.has("deleting state (state_parent_r2)") || m.has("deleting state (state_parent_i3)"))
+        {
+            return .establishedIKESADeleted
+        }
         if m.has("fatal error:") || (m.has("ipsec.service") && (m.has("failed with result") || m.has("main process exited")))
             || m.has("failed to start ipsec") || m.has("failed to start internet key exchange")
         {

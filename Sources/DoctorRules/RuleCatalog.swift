@@ -2,7 +2,7 @@
 /// the catalog test then runs its examples.
 public enum RuleCatalog {
     public static let all: [any Rule.Type] = [
-        PlutoNotRunning.self, FirewallBlocksIKE.self, PeerIKENotRunning.self, PeerUnreachable.self, IKEVersionMismatch.self, IKEProposalMismatch.self,
+        PlutoNotRunning.self, FirewallBlocksIKE.self, PeerDeletesIKESA.self, PeerIKENotRunning.self, PeerUnreachable.self, IKEVersionMismatch.self, IKEProposalMismatch.self,
         IDMismatch.self, PSKMismatch.self, AuthFailed.self, ESPProposalMismatch.self, TSMismatch.self,
         KernelSAInstallFailed.self, MissingPolicy.self, MissingSA.self, TrafficFails.self, NATBeforeIPsec.self,
         MultiSubnetTmplMismatch.self, MTUBlackhole.self, DPDTimeout.self, XfrmCounter.self, TunnelDown.self,
