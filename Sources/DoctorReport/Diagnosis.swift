@@ -56,6 +56,11 @@ public struct Diagnosis: Sendable {
         if skipped.contains(where: { ($0.input.hasPrefix("ipsec whack") && !$0.reason.contains("Pluto is not running")) || $0.input.hasPrefix("ip -s xfrm") }) {
             return .couldNotDiagnose
         }
+        // Healthy means IKE is known to be up: a connection whose state nothing tells (a config alone) is not.
+        if !unconfirmed.isEmpty { return .couldNotDiagnose }
         return .healthy
     }
+
+    /// Connections that no input shows established, while nothing was found wrong with them.
+    public var unconfirmed: [String] { connections.filter { $0.status != "up" }.map(\.name) }
 }

@@ -53,7 +53,10 @@ public struct TextReport {
             out.append(bold("Libreswan is not installed on this machine: there is no IPsec to diagnose here. Give captured outputs as PATH."))
         } else if d.findings.isEmpty && d.exitStatus == .couldNotDiagnose {
             // Never "healthy" on no evidence: say what is missing instead.
-            let why = d.inputs.isEmpty ? "nothing usable was read" : "the IKE daemon's or the kernel's state could not be read (see Not collected)"
+            let names = d.unconfirmed.prefix(5).map { "\"\($0)\"" }.joined(separator: ", ")
+            let why = d.inputs.isEmpty ? "nothing usable was read"
+                : d.skipped.contains(where: { $0.input.hasPrefix("ipsec whack") || $0.input.hasPrefix("ip -s xfrm") }) ? "the IKE daemon's or the kernel's state could not be read (see Not collected)"
+                : "nothing wrong was found in what was read, but nothing shows \(names) established: add `ipsec trafficstatus` and the pluto log (or the `ipsec up` output)"
             out.append(bold("Could not diagnose: \(why)."))
         } else if d.findings.isEmpty {
             out.append(paint("No problems found.", "32"))
