@@ -28,6 +28,12 @@ struct TrafficFails: Rule {
         if bigOnly {
             why += " Smaller ones passed with DF set, so the tunnel carries traffic and the size decides: the path MTU between the gateways is below these packets plus the ESP overhead, wherever the narrow link is."
             steps.append(.check(.local, "Find the largest packet that crosses (DF set), and where the path narrows", sweep))
+        } else if allLost && lost.allSatisfy({ $0.dontFragment && $0.payloadSize >= 1000 }) {
+            why += " Only large packets with DF set were tried, and all were lost: a path MTU below them plus the ESP overhead (the narrow link can be anywhere between the gateways, with both ends' interfaces at 1500) explains it as well as a tunnel that carries nothing. A small ping decides, then the sweep finds the largest size that crosses."
+            steps += [
+                .check(.local, "Does a small packet cross?", "ping -c 3 -s 56 \(dst)"),
+                .check(.local, "Find the largest packet that crosses (DF set), and where the path narrows", sweep),
+            ]
         } else if allLost {
             why += " Nothing passed, not even the smallest: the tunnel carries no traffic in at least one direction. Either the SAs do not match the traffic (selectors, a missing or stale SA or policy), a firewall or NAT rule on either end takes the packets before or after ESP, or the replies use another SA (several subnet pairs on one reqid)."
             steps += [
