@@ -75,7 +75,8 @@ struct PlutoNotRunning: Rule {
 
     /// True when the not-running line comes after negotiation events of the same file.
     static func stoppedAfterNegotiating(_ line: SourceLine, _ ctx: DiagnosisContext) -> Bool {
-        [IKEEventKind.initiating, .ikeEstablished, .childEstablished, .retransmission, .authFailedReceived, .timeout].contains { kind in
+        // Any negotiation line earlier in the same file: pluto was running then.
+        IKEEventKind.allCases.filter { !$0.isHostWide && $0 != .authMethod }.contains { kind in
             ctx.local.events.events(kind).contains { $0.source.file == line.file && $0.source.line < line.line }
         }
     }
