@@ -75,9 +75,10 @@ public struct LineRedactor {
             out = allHex && hexCount >= 32 ? "\(indent)\(Self.mask)" : String(line)  // inline keys: below
         }
         // Whatever branch made `out`, inline key material in what it kept goes too (a key line's hex before a
-        // `: XAUTH` that made it look like a secrets entry).
-        if sawZero { out = Self.inlineSecrets(out) }
-        return sawControl ? out.escapingControlCharacters : out
+        // `: XAUTH` that made it look like a secrets entry); after the escaping, which can make one (NUL, then
+        // `xeeee...`, is `\x00xeeee...`).
+        if sawControl { out = out.escapingControlCharacters }
+        return sawZero || sawControl ? Self.inlineSecrets(out) : out
     }
 
     static func words(_ line: Substring) -> [Substring] { line.split(whereSeparator: { $0 == " " || $0 == "\t" }) }
@@ -107,7 +108,8 @@ public struct LineRedactor {
             while e < u.endIndex, (u[e] | 0x20) >= UInt8(ascii: "a"), (u[e] | 0x20) <= UInt8(ascii: "z") { e = u.index(after: e) }
             let len = u.distance(from: w, to: e)
             guard (3...5).contains(len), Self.secretKinds.contains(String(decoding: u[w..<e], as: UTF8.self).uppercased()) else { continue }
-            if e < u.endIndex, u[e] != 32, u[e] != 9, u[e] != UInt8(ascii: "{") { continue }
+            // `PSK "x"`, `PSK"x"`, `RSA {`, `PSK` at the end; not `PSKS` or `EAP-TLS`.
+            if e < u.endIndex, u[e] != 32, u[e] != 9, u[e] != UInt8(ascii: "{"), u[e] != UInt8(ascii: "\""), u[e] != UInt8(ascii: "'") { continue }
             // A colon right after a pluto state serial (`#12:`) is a log line's, not a secrets entry's.
             var t = colon
             while t > u.startIndex, case let p = u.index(before: t), u[p] >= 48 && u[p] <= 57 { t = p }

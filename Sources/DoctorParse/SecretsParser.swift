@@ -26,13 +26,25 @@ public enum SecretsParser {
             }
             if t.isEmpty || t.hasPrefix("#") || t.hasPrefix("include ") { continue }
             let source = SourceLine(file: document.name, line: n, text: Redactor.redact(Substring(raw)))
-            guard let colon = t.firstIndex(of: ":") else {
+            // The colon before the type (an IPv6 ID has colons of its own).
+            let typed = t.indices.first { t[$0] == ":" && LineRedactor.secretKinds.contains(t[t.index(after: $0)...].drop(while: \.isWhitespace).prefix(while: \.isLetter).uppercased()) }
+            guard let colon = typed ?? t.firstIndex(of: ":") else {
                 diags.append(InputDiagnostic(file: document.name, line: n, message: "cannot parse secrets line: expected 'IDs : TYPE secret'"))
                 continue
             }
-            let ids = t[..<colon].split(whereSeparator: { $0 == " " || $0 == "\t" }).map { String($0).trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
+            let ids = t[..<colon].split(whereSeparator: { $0 == " " || $0 == "\t" }).map {
+                Redactor.redact(Substring($0.trimmingCharacters(in: CharacterSet(charactersIn: "\""))))  // an ID of key hex, too
+            }
             let rest = t[t.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-            let kind = String(rest.prefix(while: { !$0.isWhitespace }))
+            let kind = String(rest.prefix(while: \.isLetter))
+            // A known type, then a blank, a quote, a brace or the end: anything else (`PSK7"..."`) is no entry,
+            // and its line, which the redactor cannot tell from prose, is kept nowhere.
+            guard LineRedactor.secretKinds.contains(kind.uppercased()),
+                rest.dropFirst(kind.count).first.map({ $0.isWhitespace || $0 == "\"" || $0 == "'" || $0 == "{" }) ?? true
+            else {
+                diags.append(InputDiagnostic(file: document.name, line: n, message: "cannot parse secrets line: expected 'IDs : TYPE secret' with TYPE one of \(LineRedactor.secretKinds.sorted().joined(separator: ", "))"))
+                continue
+            }
             var secret = rest.dropFirst(kind.count).trimmingCharacters(in: .whitespaces)
             if secret.hasPrefix("{") && !secret.contains("}") { inBraces = true }
             if secret.count >= 2, let f = secret.first, f == "\"" || f == "'", secret.last == f {
