@@ -85,8 +85,12 @@ public enum SnapshotBuilder {
                 if let line = Self.plutoNotRunning(doc) { snap.plutoNotRunning = line; continue }
                 let r = StatusParser.parse(doc)
                 // `our auth:rsasig` / `policy: PSK+...`: how this end authenticates, for the auth rules.
+                // Only those two line shapes are classified: a hub's status has tens of thousands of other lines.
                 try? LineSource(doc).forEachBytes { n, bytes in
-                    guard classifier.mightMatch(bytes), let e = classifier.classify(bytes: bytes, file: doc.name, line: n), e.kind == .authMethod else { return true }
+                    let raw = UnsafeRawBufferPointer(bytes)
+                    guard Self.ourAuth.withUnsafeBytes({ PlutoLogClassifier.find(raw, $0) }) || Self.policy.withUnsafeBytes({ PlutoLogClassifier.find(raw, $0) }),
+                        let e = classifier.classify(bytes: bytes, file: doc.name, line: n), e.kind == .authMethod
+                    else { return true }
                     snap.events.append(e)
                     return true
                 }
@@ -136,6 +140,9 @@ public enum SnapshotBuilder {
         }
         return snap
     }
+
+    static let ourAuth = Array("our auth:".utf8)
+    static let policy = Array("policy: ".utf8)
 
     /// `whack: Pluto is not running (no "/run/pluto/pluto.ctl")` instead of a status output.
     static func plutoNotRunning(_ doc: RawDocument) -> SourceLine? {

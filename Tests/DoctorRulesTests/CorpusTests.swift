@@ -23,6 +23,9 @@ struct CorpusTests {
         }
     }()
 
+    /// Every case diagnosed once, for all the tests that score them.
+    static let diagnosed: [(Case, [Finding])] = cases.map { ($0, findings($0.path)) }
+
     static func findings(_ path: String) -> [Finding] {
         let snap = SnapshotBuilder.build(SnapshotLoader.load(paths: [path], label: "corpus"))
         return DiagnosisEngine().diagnose(DiagnosisContext(local: snap))
@@ -39,8 +42,7 @@ struct CorpusTests {
         try #require(Self.cases.count >= 190, "Tests/corpus/cases.tsv lost cases")
         var right = 0, named = 0
         var misses: [String] = []
-        for c in Self.cases {
-            let fs = Self.findings(c.path)
+        for (c, fs) in Self.diagnosed {
             let ok = Self.right(c, fs)
             let inCandidates = fs.first?.candidates?.contains { $0.code == c.expected } == true
             if ok { right += 1 } else { misses.append("\(c.tag) \(c.test)/\(c.host): expected \(c.expected), got \(fs.first?.code ?? "ok")") }
@@ -53,8 +55,7 @@ struct CorpusTests {
 
     @Test("healthy transcripts are never given an error, and no labelled failure is called healthy")
     func neverHealthyOnFailure() {
-        for c in Self.cases {
-            let fs = Self.findings(c.path)
+        for (c, fs) in Self.diagnosed {
             if c.expected == "ok" {
                 #expect(!fs.contains { $0.severity == .error }, "\(c.tag) \(c.test)/\(c.host): \(fs.first?.code ?? "")")
             } else {
