@@ -22,7 +22,18 @@ public enum SnapshotLoader {
     public static func load(paths: [String], label: String? = nil) -> CollectedInputs {
         var result = CollectedInputs(label: label ?? defaultLabel(paths))
         let fm = FileManager.default
+        var readStdin = false
         for path in paths {
+            if path == "-" || path == "/dev/stdin" {
+                // Read once: a second `-` would find stdin at its end and look like an empty capture.
+                if readStdin {
+                    result.diagnostics.append(InputDiagnostic(file: path, line: nil, message: "standard input is given twice; read once"))
+                } else {
+                    loadStandardInput(into: &result)
+                }
+                readStdin = true
+                continue
+            }
             var isDir: ObjCBool = false
             guard fm.fileExists(atPath: path, isDirectory: &isDir) else {
                 result.diagnostics.append(InputDiagnostic(file: path, line: nil, message: "no such file or directory"))
@@ -43,6 +54,47 @@ public enum SnapshotLoader {
             }
         }
         return result
+    }
+
+    /// The most read from standard input (256 MiB, the structured-input bound); a longer stream is cut and
+    /// the cut stated. A pipe cannot be read twice, so the text is kept in memory; for more, give a file.
+    public static let maxStandardInputBytes = 256 << 20
+    /// The name standard input has in evidence (`stdin:12`).
+    public static let standardInputName = "stdin"
+
+    /// Reads all of standard input (a paste, `journalctl ... |`, a file redirected with `<`) as one document
+    /// recognised by content: a pasted session is split into its sections like a file.
+    static func loadStandardInput(into result: inout CollectedInputs, fd: Int32 = STDIN_FILENO) {
+        if isatty(fd) == 1 {
+            FileHandle.standardError.write(Data("ipsec-doctor: reading standard input; end it with Ctrl-D\n".utf8))
+        }
+        var bytes: [UInt8] = []
+        var cut = false
+        let chunk = 1 << 16
+        var block = [UInt8](repeating: 0, count: chunk)
+        while true {
+            let got = block.withUnsafeMutableBytes { read(fd, $0.baseAddress, chunk) }
+            if got < 0 && errno == EINTR { continue }
+            if got < 0 {
+                result.diagnostics.append(InputDiagnostic(file: standardInputName, line: nil, message: "cannot read standard input: \(String(cString: strerror(errno)))"))
+                return
+            }
+            if got == 0 { break }
+            let room = maxStandardInputBytes - bytes.count
+            bytes.append(contentsOf: block[0..<min(got, room)])
+            if got > room {
+                cut = true
+                break
+            }
+        }
+        if cut {
+            result.diagnostics.append(InputDiagnostic(file: standardInputName, line: nil, message: "more than \(maxStandardInputBytes >> 20) MiB: only the first \(maxStandardInputBytes >> 20) MiB are read; give the file as PATH to read all of it"))
+        }
+        guard !bytes.isEmpty else {
+            result.diagnostics.append(InputDiagnostic(file: standardInputName, line: nil, message: "standard input is empty"))
+            return
+        }
+        result.documents.append(RawDocument(name: standardInputName, content: .text(String(decoding: bytes, as: UTF8.self)), kind: nil))
     }
 
     static func loadDirectory(_ dir: String, into result: inout CollectedInputs) {
@@ -83,6 +135,7 @@ public enum SnapshotLoader {
 
     static func defaultLabel(_ paths: [String]) -> String {
         guard let first = paths.first else { return "input" }
+        if first == "-" || first == "/dev/stdin" { return standardInputName }
         let trimmed = first.hasSuffix("/") ? String(first.dropLast()) : first
         return (trimmed as NSString).lastPathComponent
     }

@@ -68,10 +68,18 @@ public struct LineSource {
                 // Split on the byte: in Swift "\r\n" is one Character and would never equal "\n".
                 var start = 0
                 while start <= all.count {
-                    var end = start
-                    while end < all.count && all[end] != 10 { end += 1 }
+                    var end = all.count
+                    if start < all.count, let base = all.baseAddress, let nl = memchr(base + start, 10, all.count - start) {
+                        end = UnsafePointer(nl.assumingMemoryBound(to: UInt8.self)) - base
+                    }
                     n += 1
-                    if try !emit(&n, trimmed(UnsafeBufferPointer(rebasing: all[start..<end]))) { return }
+                    // The same cap as a file's lines: pasted text (stdin) can hold a 200 MiB line too.
+                    if end - start > Self.maxLineBytes {
+                        let cut = Array(all[start..<(start + Self.maxLineBytes)]) + Array(Self.truncationMark.utf8)
+                        if try !cut.withUnsafeBufferPointer({ try emit(&n, $0) }) { return }
+                    } else if try !emit(&n, trimmed(UnsafeBufferPointer(rebasing: all[start..<end]))) {
+                        return
+                    }
                     start = end + 1
                 }
             }

@@ -23,16 +23,19 @@ public enum SnapshotBuilder {
             snap.plutoUnresponsive = SourceLine(file: hung, line: 1, text: "(no answer before the timeout; killed)")
         }
         var typed: [RawDocument] = []
+        // A pasted session's sections share its name: each is listed as an input by where it starts.
+        var inputNames: [String] = []
         for doc in inputs.documents {
             let (docs, diags) = InputRecognizer.resolve(doc)
             typed += docs
+            inputNames += docs.map { docs.count > 1 ? "\($0.name):\($0.firstLine)" : $0.name }
             snap.diagnostics += diags
         }
         // Interfaces first: orientation of connections needs the local addresses.
-        for doc in typed where doc.kind == .ipAddr || doc.kind == .ipLink {
+        for (doc, inputName) in zip(typed, inputNames) where doc.kind == .ipAddr || doc.kind == .ipLink {
             let (ifs, d) = IpAddrParser.parse(doc)
             snap.diagnostics += d
-            snap.inputs[doc.name] = doc.kind?.rawValue
+            snap.inputs[inputName] = doc.kind?.rawValue
             if doc.kind == .ipAddr || snap.interfaces == nil {
                 var merged = snap.interfaces ?? []
                 for i in ifs {
@@ -47,9 +50,9 @@ public enum SnapshotBuilder {
             }
         }
         var classifier = PlutoLogClassifier()
-        for doc in typed {
+        for (doc, inputName) in zip(typed, inputNames) {
             guard let kind = doc.kind else { continue }
-            snap.inputs[doc.name] = kind.rawValue
+            snap.inputs[inputName] = kind.rawValue
             // Structured inputs are read whole, up to LineSource.maxStructuredBytes (logs are streamed).
             if kind != .plutoLog && kind != .ipsecUp, case .file(let path) = doc.content,
                 let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size > LineSource.maxStructuredBytes

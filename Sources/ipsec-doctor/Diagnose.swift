@@ -44,7 +44,7 @@ struct Diagnose: ParsableCommand {
     @Option(name: .customLong("log"), help: "Live mode: pluto log file to read instead of the journal; repeatable.")
     var logs: [String] = []
 
-    @Argument(help: "Snapshot directories or captured files. None: diagnose this machine.")
+    @Argument(help: "Snapshot directories or captured files; - reads standard input (a paste, a pipe). None: diagnose this machine.")
     var paths: [String] = []
 
     func validate() throws {

@@ -169,7 +169,7 @@ struct JournalFormatTests {
 
 @Suite("Bounded reading")
 struct BoundedReadingTests {
-    @Test("a 3 MiB line is cut at 1 MiB and says so; the lines after it are read; a last line without newline too")
+    @Test("a 3 MiB line (file or text) is cut at 1 MiB and says so; the lines after it are read; a last line without newline too")
     func longLine() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("long-\(UUID().uuidString).log").path
         defer { try? FileManager.default.removeItem(atPath: path) }
@@ -177,13 +177,16 @@ struct BoundedReadingTests {
         data.append(Data(repeating: UInt8(ascii: "A"), count: 3 << 20))
         data.append(Data("\nsecond\r\nlast".utf8))
         FileManager.default.createFile(atPath: path, contents: data)
-        let lines = try LineSource(RawDocument(name: path, content: .file(path: path), kind: .plutoLog)).allLines()
-        #expect(lines.map(\.0) == [1, 2, 3, 4])
-        #expect(lines[0].1 == "first")
-        #expect(lines[1].1.hasSuffix("[ipsec-doctor: line cut at 1 MiB]"))
-        #expect(lines[1].1.utf8.count <= LineSource.maxLineBytes + 64)
-        #expect(lines[2].1 == "second")
-        #expect(lines[3].1 == "last")
+        // A file is streamed in blocks; text (standard input, a command's output) is split in memory: same cap.
+        for content in [RawDocument.Content.file(path: path), .text(String(decoding: data, as: UTF8.self))] {
+            let lines = try LineSource(RawDocument(name: path, content: content, kind: .plutoLog)).allLines()
+            #expect(lines.map(\.0) == [1, 2, 3, 4])
+            #expect(lines[0].1 == "first")
+            #expect(lines[1].1.hasSuffix("[ipsec-doctor: line cut at 1 MiB]"))
+            #expect(lines[1].1.utf8.count <= LineSource.maxLineBytes + 64)
+            #expect(lines[2].1 == "second")
+            #expect(lines[3].1 == "last")
+        }
     }
 
     @Test("block boundaries: every line of a real log read the same as splitting the file in memory")

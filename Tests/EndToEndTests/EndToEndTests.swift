@@ -112,8 +112,9 @@ struct EndToEndTests {
         return dir
     }
 
-    static func run(_ args: [String], cwd: String? = nil, env: [String: String] = [:]) throws -> (Int32, String, String) {
+    static func run(_ args: [String], cwd: String? = nil, env: [String: String] = [:], stdin: String? = nil) throws -> (Int32, String, String) {
         let p = Process()
+        if let stdin { p.standardInput = FileHandle(forReadingAtPath: stdin) }
         p.executableURL = URL(fileURLWithPath: binary)
         p.arguments = args
         if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
@@ -346,5 +347,34 @@ struct EndToEndTests {
             #expect(json["findings"] is [Any])
             for line in err.split(separator: "\n") { #expect(line.hasPrefix(dir), "\(scenario) \(mode): stderr line names no file: \(line)") }
         }
+    }
+
+    /// A paste on standard input (`-` or `/dev/stdin`), built from a real capture's files the way a user
+    /// copies a terminal: the sections are split and parsed, evidence names `stdin`, no secret is printed.
+    @Test("standard input: a pasted session is diagnosed like a file, secrets masked", arguments: ["-", "/dev/stdin"])
+    func standardInput(_ arg: String) throws {
+        let src = Self.root + "/examples/ikev2-psk-mismatch/west"
+        let secrets = try String(contentsOfFile: src + "/ipsec.secrets", encoding: .utf8)
+        let up = try String(contentsOfFile: src + "/ipsec-up.txt", encoding: .utf8)
+        let psk = try #require(secrets.split(separator: "\"").dropFirst().first.map(String.init))
+        let dir = try Self.scratch("stdin")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let paste = dir + "/paste"
+        try ("[root@west ~]# cat /etc/ipsec.secrets\n" + secrets + "[root@west ~]# ipsec auto --up westnet-eastnet\n" + up)
+            .write(toFile: paste, atomically: true, encoding: .utf8)
+        let (status, out, err) = try Self.run(["diagnose", "--format", "json", arg], stdin: paste)
+        #expect(status == 1, "exit \(status); stderr: \(err)")
+        #expect(!out.contains(psk) && !err.contains(psk))
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])
+        let first = try #require((json["findings"] as? [[String: Any]])?.first)
+        #expect(first["code"] as? String == "psk-mismatch")
+        #expect((first["evidence"] as? [[String: Any]])?.first?["file"] as? String == "stdin")
+        let kinds = (json["inputs"] as? [[String: String]] ?? []).compactMap { $0["kind"] }
+        #expect(kinds.sorted() == ["ipsec up output", "ipsec.secrets"], "\(kinds)")
+        // Empty standard input is nothing read: exit 2, said once with the name.
+        let empty = dir + "/empty"
+        FileManager.default.createFile(atPath: empty, contents: Data())
+        let (s2, _, e2) = try Self.run(["diagnose", arg], stdin: empty)
+        #expect(s2 == 2 && e2.contains("stdin: warning: standard input is empty"), "\(s2) \(e2)")
     }
 }
