@@ -50,24 +50,31 @@ public struct SystemCommandRunner: CommandRunner {
         process.standardOutput = outPipe
         process.standardError = errPipe
         process.standardInput = FileHandle.nullDevice
-        let outBuffer = LockedBuffer()
-        let errBuffer = LockedBuffer()
-        outPipe.fileHandleForReading.readabilityHandler = { h in outBuffer.append(h.availableData) }
-        errPipe.fileHandleForReading.readabilityHandler = { h in errBuffer.append(h.availableData) }
         let done = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in done.signal() }
+        let exited = ExitFlag()
+        process.terminationHandler = { _ in
+            exited.set()
+            done.signal()
+        }
         do {
             try process.run()
         } catch {
             return CommandResult(outcome: .failedToStart("\(error)"), stdout: "", stderr: "")
         }
+        // Our copies of the write ends, so EOF comes when the child (and whatever it started) closes its own.
+        try? outPipe.fileHandleForWriting.close()
+        try? errPipe.fileHandleForWriting.close()
         var timedOut = false
-        if done.wait(timeout: .now() + timeout) == .timedOut {
+        // Foundation makes the child a process-group leader: signal the whole group, so what it started
+        // (the `ipsec` wrapper's whack, a pager) dies with it.
+        let pid = process.processIdentifier
+        let group = getpgid(pid) == pid ? -pid : pid
+        let deadline = DispatchTime.now() + timeout
+        let streams = PipeReader.readToEnd(
+            [outPipe.fileHandleForReading.fileDescriptor, errPipe.fileHandleForReading.fileDescriptor], until: deadline,
+            whileAlive: { !exited.isSet })
+        if done.wait(timeout: deadline) == .timedOut {
             timedOut = true
-            // Foundation makes the child a process-group leader: signal the whole group, so what it started
-            // (the `ipsec` wrapper's whack, a pager) dies with it.
-            let pid = process.processIdentifier
-            let group = getpgid(pid) == pid ? -pid : pid
             kill(group, SIGTERM)
             if done.wait(timeout: .now() + 1) == .timedOut {
                 kill(group, SIGKILL)
@@ -75,11 +82,15 @@ public struct SystemCommandRunner: CommandRunner {
             } else {
                 kill(group, SIGKILL)  // the leader went on TERM; stragglers in its group do not get a choice
             }
+        } else if !streams.complete {
+            kill(group, SIGKILL)  // it exited, but something it started still holds the pipe open
         }
-        outPipe.fileHandleForReading.readabilityHandler = nil
-        errPipe.fileHandleForReading.readabilityHandler = nil
-        outBuffer.append(outPipe.fileHandleForReading.readDataToEndOfFileNonBlocking())
-        errBuffer.append(errPipe.fileHandleForReading.readDataToEndOfFileNonBlocking())
+        // What the killed group wrote before it died (a leaked writer cannot block this: non-blocking).
+        let rest = PipeReader.readToEnd(
+            [outPipe.fileHandleForReading.fileDescriptor, errPipe.fileHandleForReading.fileDescriptor], until: .now() + (timedOut ? 0.5 : 0))
+        let outBuffer = LockedBuffer(), errBuffer = LockedBuffer()
+        outBuffer.append(streams.data[0]); outBuffer.append(rest.data[0])
+        errBuffer.append(streams.data[1]); errBuffer.append(rest.data[1])
         let outcome: CommandResult.Outcome = timedOut ? .timedOut(seconds: timeout) : .exited(process.terminationStatus)
         return CommandResult(outcome: outcome, stdout: outBuffer.string, stderr: errBuffer.string)
     }
@@ -93,6 +104,14 @@ public struct SystemCommandRunner: CommandRunner {
         }
         return nil
     }
+}
+
+/// Set once by the termination handler (another thread); read by the reading loop.
+final class ExitFlag: @unchecked Sendable {
+    private var value = false
+    private let lock = NSLock()
+    func set() { lock.lock(); value = true; lock.unlock() }
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
 }
 
 final class LockedBuffer: @unchecked Sendable {
@@ -114,20 +133,50 @@ final class LockedBuffer: @unchecked Sendable {
     }
 }
 
-extension FileHandle {
-    /// Whatever is left in the pipe, without blocking on a writer that a killed child may have leaked.
-    func readDataToEndOfFileNonBlocking() -> Data {
-        let fd = fileDescriptor
-        let flags = fcntl(fd, F_GETFL)
-        _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
-        var out = Data()
-        var buf = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = Glibc.read(fd, &buf, buf.count)
-            if n <= 0 { break }
-            out.append(contentsOf: buf[0..<n])
+/// Reads pipes to their end in one thread, in order: each stream's bytes arrive as written (handlers on a
+/// dispatch queue could append a late chunk after the tail, and did: a policy block of `ip -s xfrm policy`
+/// out of place). Reading on after the kept limit drains the pipe, so the writer (pluto answering
+/// `ipsec status`) never blocks on a reader that stopped.
+enum PipeReader {
+    /// Bytes kept per stream (64 MiB): a runaway command must not exhaust memory.
+    static let limit = 64 << 20
+
+    /// Reads every fd until EOF on all or the deadline; `complete` is false when the deadline came first.
+    /// Once `whileAlive` says the writer exited, what is left gets half a second (a leaked background
+    /// writer must not hold the read until the deadline).
+    static func readToEnd(_ fds: [Int32], until deadline: DispatchTime, whileAlive: () -> Bool = { true }) -> (data: [Data], complete: Bool) {
+        var deadline = deadline
+        var exited = false
+        var data = [Data](repeating: Data(), count: fds.count)
+        var open = Array(fds.indices)
+        var buf = [UInt8](repeating: 0, count: 1 << 16)
+        for fd in fds { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
+        while !open.isEmpty {
+            if !exited && !whileAlive() {
+                exited = true
+                deadline = min(deadline, .now() + 0.5)
+            }
+            let now = DispatchTime.now()
+            let left = deadline > now ? (deadline.uptimeNanoseconds - now.uptimeNanoseconds) / 1_000_000 : 0
+            var pfds = open.map { pollfd(fd: fds[$0], events: Int16(POLLIN), revents: 0) }
+            let ready = poll(&pfds, nfds_t(pfds.count), Int32(min(left, 100)))
+            if ready < 0 && errno != EINTR { break }
+            var closed: Set<Int> = []
+            for (k, i) in open.enumerated() where pfds[k].revents != 0 {
+                while true {
+                    let n = read(fds[i], &buf, buf.count)
+                    if n > 0 {
+                        if data[i].count < limit { data[i].append(contentsOf: buf[0..<min(n, limit - data[i].count)]) }
+                        continue
+                    }
+                    if n == 0 || (errno != EAGAIN && errno != EINTR) { closed.insert(i) }
+                    break
+                }
+            }
+            open.removeAll { closed.contains($0) }
+            if left == 0 && ready == 0 { break }
         }
-        return out
+        return (data, open.isEmpty)
     }
 }
 

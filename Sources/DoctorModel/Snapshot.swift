@@ -201,13 +201,16 @@ public struct PingProbe: Sendable, Hashable {
     public var received: Int
     /// `mtu=N` from "local error: message too long, mtu=N" / "Frag needed and DF set (mtu = N)".
     public var reportedMTU: Int?
+    /// The address the ping was sent from (`from 10.1.0.1` in its PING line, `-I`): which subnet pair it tested.
+    public var sourceAddress: String?
     public var source: SourceLine
 
     public init(
         destination: String, payloadSize: Int, dontFragment: Bool, transmitted: Int, received: Int,
-        reportedMTU: Int?, source: SourceLine
+        reportedMTU: Int?, sourceAddress: String? = nil, source: SourceLine
     ) {
         self.destination = destination
+        self.sourceAddress = sourceAddress
         self.payloadSize = payloadSize
         self.dontFragment = dontFragment
         self.transmitted = transmitted

@@ -76,8 +76,9 @@ public enum PingParser {
                     size = Int(w[i - 1].split(separator: "(").first ?? "") ?? 56
                 }
                 let dest = w.count > 1 ? String(w[1].split(separator: "(").first ?? Substring(w[1])) : "?"
+                let from = w.firstIndex(of: "from").flatMap { $0 + 1 < w.count ? w[$0 + 1] : nil }
                 current = PingProbe(destination: dest, payloadSize: size, dontFragment: df, transmitted: 0, received: 0,
-                                    reportedMTU: nil, source: SourceLine(file: document.name, line: n, text: raw))
+                                    reportedMTU: nil, sourceAddress: from, source: SourceLine(file: document.name, line: n, text: raw))
             } else if t.contains("mtu=") || t.contains("mtu = ") || t.contains("mtu: ") {
                 let digits = t.components(separatedBy: "mtu").last?.filter(\.isNumber) ?? ""
                 current?.reportedMTU = Int(digits)

@@ -66,6 +66,18 @@ struct CollectTests {
         #expect(!d.libreswanMissing)
     }
 
+    /// Live mode once lost and reordered lines of `ip -s xfrm policy` (a lab scenario's live run reported a
+    /// policy missing that the kernel had): every byte, in order, on both streams, run after run.
+    @Test("a command's whole output is read, in order, on both streams")
+    func wholeOutput() {
+        let want = (1...20_000).map(String.init).joined(separator: "\n") + "\n"
+        for _ in 0..<20 {
+            let r = SystemCommandRunner().run(["sh", "-c", "seq 1 20000; seq 1 20000 >&2"], timeout: 20)
+            #expect(r.outcome == .exited(0))
+            #expect(r.stdout == want && r.stderr == want, "stdout \(r.stdout.count) bytes, stderr \(r.stderr.count), want \(want.count)")
+        }
+    }
+
     @Test("a hanging command is killed at its timeout")
     func timeout() {
         let r = SystemCommandRunner().run(["sleep", "30"], timeout: 0.5)

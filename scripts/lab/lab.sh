@@ -253,6 +253,13 @@ EOF
     after_up() { sleep 2; }
 }
 
+# West's 10.1.0.0/24 and 10.1.1.0/24 as leftsubnets= on both ends: one Child SA (reqid) per subnet pair.
+two_west_subnets() {
+    west_conn() { conn_body west | sed 's|leftsubnet=10.1.0.0/24|leftsubnets={10.1.0.0/24,10.1.1.0/24}|'; }
+    east_conn() { conn_body east | sed 's|rightsubnet=10.1.0.0/24|rightsubnets={10.1.0.0/24,10.1.1.0/24}|'; }
+    before_up() { ip -n "$W" addr add 10.1.1.1/24 dev lo; }
+}
+
 # expect.json: what `ipsec-doctor diagnose` must answer for this capture (the end-to-end tests read it).
 write_expect() { # NAME OUT
     local name=$1 out=$2

@@ -7,6 +7,7 @@ struct MTUBlackhole: Rule {
     static let examples: [RuleExample] = [
         .triggering("mtu-blackhole", cites: "100% packet loss"),
         .triggering("ipv6-mtu-blackhole", cites: "packets transmitted"),
+        .triggering("mtu-narrow-link", cites: "packets transmitted"),
         .nonTriggering("healthy"),
         .nonTriggering("missing-policy"),
     ]
@@ -68,9 +69,21 @@ struct MTUBlackhole: Rule {
                 .command(.both, "Clamp TCP MSS for the tunnel's traffic (nftables)",
                          "nft add rule inet filter forward \(innerV6 ? "ip6" : "ip") saddr \(l) \(innerV6 ? "ip6" : "ip") daddr \(r) tcp flags syn tcp option maxseg size set \(mss)"),
                 .command(.both, "or with \(innerV6 ? "ip6tables" : "iptables")", "\(innerV6 ? "ip6tables" : "iptables") -t mangle -A FORWARD -s \(l) -d \(r) -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss \(mss)"),
+            ] + sweep(okPayload: largestOK.payloadSize, lostPayload: smallestLost.payloadSize, headers: headers,
+                      best: overhead.maxInner(pathMTU: lostOuter - 1), mtu: mtu, source: sourceIP, destination: largestOK.destination) + [
                 .check(.local, "Verify: this DF ping must now pass", "ping -M do -s \(mtu - headers) -I \(sourceIP) \(largestOK.destination)"),
             ]),
             rank: Rank.dataPath)]
+    }
+
+    /// When the sizes tried leave room (the path may allow up to `best`, the remedy sets `mtu`), the DF ping
+    /// sweep over the sizes between the largest that passed and the smallest lost finds the exact limit:
+    /// no ICMP comes back from a blackhole, so tracepath cannot.
+    func sweep(okPayload: Int, lostPayload: Int, headers: Int, best: Int, mtu: Int, source: String, destination: String) -> [RemedyStep] {
+        guard best > mtu, lostPayload - okPayload > 4 else { return [] }
+        let first = okPayload + 4, last = lostPayload - 1
+        return [.check(.local, "Optional: the path allows an inner packet of \(mtu) to \(best) bytes; find the largest size that crosses (then mtu= that size + \(headers))",
+                       "for s in $(seq \(first) 4 \(last)); do ping -c 1 -W 1 -M do -s $s -I \(source) \(destination) >/dev/null && echo \"$s ok\" || echo \"$s lost\"; done")]
     }
 
     func overhead(_ ctx: DiagnosisContext, name: String?, peer: String?) -> ESPOverhead {

@@ -6,9 +6,13 @@ struct MissingPolicy: Rule {
     static let summary = "The tunnel is established but the SPD has no out/in/fwd policy for its subnets: traffic leaves unencrypted or is dropped."
     static let examples: [RuleExample] = [
         .triggering("missing-policy", cites: "westnet-eastnet"),
+        .triggering("two-subnets-one-way", "east", cites: "rightsubnets="),
         .nonTriggering("healthy"),
         .nonTriggering("missing-sa"),
     ]
+
+    // On the peer's capture (`--peer`), its missing dir out policy is what this end sees as replies in clear.
+    static let explains: Set<String> = ["replies-in-clear", "traffic-fails", "xfrm-counter"]
 
     func evaluate(_ ctx: DiagnosisContext) -> [Finding] {
         guard let all = ctx.local.policies else { return [] }

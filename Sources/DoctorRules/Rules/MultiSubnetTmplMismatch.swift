@@ -9,6 +9,7 @@ struct MultiSubnetTmplMismatch: Rule {
         .triggering("multi-subnet-tmpl-mismatch", cites: "XfrmInTmplMismatch"),
         .nonTriggering("healthy"),
         .nonTriggering("missing-sa"),
+        .nonTriggering("two-subnets-one-way"),
     ]
 
     func evaluate(_ ctx: DiagnosisContext) -> [Finding] {
@@ -34,6 +35,10 @@ struct MultiSubnetTmplMismatch: Rule {
             for p in inPolicies.prefix(4) { evidence += p.lines.filter { $0.text.hasPrefix("src") || $0.text.contains("reqid") } }
             evidence += (ctx.local.monitor ?? []).filter { $0.reqid != nil }.prefix(4).map(\.source)
             let oneWay = ts.filter { ($0.inBytes == 0) != ($0.outBytes == 0) }
+            // Crossed replies make another SA receive more than it sends. A Child SA that receives nothing while
+            // none receives extra means the replies came in clear: replies-in-clear, not this.
+            let crossed = ts.contains { $0.inBytes > $0.outBytes }
+            if ts.contains(where: { $0.inBytes == 0 && $0.outBytes > 0 }) && !crossed { return nil }
             let reqids = Set(inPolicies.flatMap { $0.templates.map(\.reqid) }).sorted()
             let coverText = cover?.description ?? "0.0.0.0/0"
             let peerConn = ctx.peerConfig(name)
@@ -66,7 +71,12 @@ struct MultiSubnetTmplMismatch: Rule {
                     .command(.both, "Reload and re-establish", "\(ctx.cli.replace(name)) && \(ctx.cli.up(name))"),
                     .check(.local, "Confirm the counter stops rising", "grep XfrmInTmplMismatch /proc/net/xfrm_stat"),
                 ]),
-                rank: Rank.dataPath - 5)
+                rank: Rank.dataPath - 5,
+                // Without per-Child-SA counters, replies sent in clear raise the same counter.
+                candidates: ts.isEmpty ? [
+                    Candidate(code: Self.code, decidedBy: "`ipsec trafficstatus`: one subnet pair's Child SA has inBytes=0 and another receives more than it sends"),
+                    Candidate(code: RepliesInClear.code, decidedBy: "`ipsec trafficstatus`: a Child SA has inBytes=0 and none receives more than it sends; the peer's `ip xfrm policy` has no dir out policy for the pair"),
+                ] : nil)
         }
     }
 

@@ -24,7 +24,7 @@ struct XfrmCounter: Rule {
         "XfrmInStateExpired": ("SA hit its hard byte/packet limit", "IKE did not rekey before the hard lifetime", false),
         "XfrmInStateMismatch": ("SA options do not match the packet", "NAT-T encapsulation on one end only, or the SA selector is narrower than the traffic", false),
         "XfrmInStateInvalid": ("SA found but no longer valid", "packets racing an SA deletion", true),
-        "XfrmInTmplMismatch": ("the SA that decrypted the packet is not the one the inbound policy's template requires", "reqid/endpoint/mode mismatch between SA and policy (several Child SAs to one peer, NAT, two IKE daemons)", false),
+        "XfrmInTmplMismatch": ("the packet did not come through the SA the inbound policy's template requires (another SA decrypted it, or it arrived in clear)", "reqid/endpoint/mode mismatch between SA and policy (several Child SAs to one peer, NAT, two IKE daemons), or the peer sending in clear (its outbound policy gone)", false),
         "XfrmInNoPols": ("decrypted packet has no in/fwd policy", "missing dir in (host) or dir fwd (gateway) policy, or a too narrow selector", false),
         "XfrmInPolBlock": ("inbound policy says block", "a drop/block policy (kill switch, failed negotiation shunt)", true),
         "XfrmInPolError": ("inbound policy lookup error", "labeled IPsec / LSM problems", false),

@@ -2,9 +2,7 @@
 # come back on the Child SA of 10.1.0.0/24, so west's inbound template check (XfrmInTmplMismatch) drops them.
 KERNEL=guest
 MONITOR=yes
-west_conn() { conn_body west | sed 's|leftsubnet=10.1.0.0/24|leftsubnets={10.1.0.0/24,10.1.1.0/24}|'; }
-east_conn() { conn_body east | sed 's|rightsubnet=10.1.0.0/24|rightsubnets={10.1.0.0/24,10.1.1.0/24}|'; }
-before_up() { ip -n "$W" addr add 10.1.1.1/24 dev lo; }
+two_west_subnets
 after_up() {
     sleep 2
     # East sends replies for 10.1.1.0/24 through the Child SA (reqid) of 10.1.0.0/24, as in the report.
