@@ -31,16 +31,24 @@ public enum InputRecognizer {
             if s.contains(" link ") || s.contains(" l ") { return .ipLink }
         }
         if s.contains(" journalctl ") || s.contains("pluto.log") || s.contains(" tail ") { return .plutoLog }
+        // NSS certificate tools: their command line and output tell how this end authenticates (the log
+        // classifier reads them), so the prompt line goes with the section, as a ping's does.
+        if s.contains(" certutil ") || s.contains(" pk12util ") || s.hasPrefix(" ipsec import ") { return .plutoLog }
         if s.contains(" ping ") || s.contains(" tracepath ") { return .ping }
         if s.contains("ipsec.conf") { return .ipsecConf }
         if s.contains("ipsec.secrets") { return .ipsecSecrets }
         return nil
     }
 
+    static func isNSSTool(_ cmd: String) -> Bool {
+        let s = " " + cmd + " "
+        return s.contains(" certutil ") || s.contains(" pk12util ") || s.hasPrefix(" ipsec import ")
+    }
+
     static let promptCommands: Set<String> = [
         "ipsec", "ip", "nft", "iptables-save", "iptables-legacy-save", "iptables-nft-save", "cat", "journalctl", "ping",
         "tracepath", "sudo", "whack", "tail", "grep", "less", "more", "head", "vi", "vim", "view", "nano", "sed", "awk",
-        "zcat", "zless", "bat", "ping6", "tracepath6", "doas",
+        "zcat", "zless", "bat", "ping6", "tracepath6", "doas", "certutil", "pk12util",
     ]
 
     /// The command of a shell prompt line, else nil:
@@ -177,7 +185,9 @@ public enum InputRecognizer {
         var bareSession = false
         func flush(upTo end: Int) {
             let output = all[sectionStart..<end]
-            guard !output.isEmpty, output.contains(where: { !$0.1.trimmingCharacters(in: .whitespaces).isEmpty }) else { return }
+            // An NSS tool's command says something even when it printed nothing (`certutil -D -n east`).
+            let nss = sectionCommand.map(Self.isNSSTool) == true && sectionStart > 0
+            guard nss || (!output.isEmpty && output.contains(where: { !$0.1.trimmingCharacters(in: .whitespaces).isEmpty })) else { return }
             let kind = sectionCommand.flatMap(kind(ofCommand:)) ?? sniff(output)
             guard let kind else {
                 // A transcript's `echo done` or helper-script output is not worth a warning each.
@@ -186,7 +196,8 @@ public enum InputRecognizer {
                 return
             }
             // A ping's flags (`-M do -s 1400`) are on its prompt line: the ping parser needs that line too.
-            let slice = kind == .ping && sectionCommand != nil && sectionStart > 0 ? all[(sectionStart - 1)..<end] : output
+            let withPrompt = kind == .ping || nss
+            let slice = withPrompt && sectionCommand != nil && sectionStart > 0 ? all[(sectionStart - 1)..<end] : output
             let text = slice.map(\.1).joined(separator: "\n")
             out.append(RawDocument(name: doc.name, content: .text(text), kind: kind, firstLine: slice.first?.0 ?? 1))
         }

@@ -37,6 +37,7 @@ public struct PlutoLogClassifier {
         "informational", "cannot respond", "no suitable", "oakley", "traffic selectors", "ts_unacceptable",
         "established", "initiating", "fatal", "ipsec.service", "failed to start", "our auth:", "policy: ", "digital-signature", "shared-key-mac",
         "sending my cert", "has expired", "retransmit so", "deleting", "invalid_major_version", "allow ikev1", "notification",
+        "pk12util", "pkcs12 import", "ipsec import",
         "libreswan version",  // not classified: lets the reader pick the version up in the same pass
     ].map { Array($0.utf8) }
 
@@ -168,6 +169,13 @@ public struct PlutoLogClassifier {
             details["cause"] = Self.abortCause(lowerBytes)
         case .authMethod:
             details["method"] = Self.authMethod(lowerBytes)
+            // 5.x names the ID it sends: `... with digital-signature ... and IPV4_ADDR '192.1.2.45'; Child SA #2 ...`
+            for idType in ["IPV4_ADDR", "IPV6_ADDR", "FQDN", "USER_FQDN", "DER_ASN1_DN", "KEY_ID"] {
+                guard let r = msg.range(of: " and \(idType) '") else { continue }
+                details["idType"] = idType
+                details["id"] = String(msg[r.upperBound...].prefix(while: { $0 != "'" }))
+                break
+            }
         case .kernelSAInstallFailed:
             details["errno"] = Self.number(after: "errno ", in: lower)
         case .timeout, .retransmission, .authTimeout, .quickModeNoProposalTimeout:
@@ -337,6 +345,18 @@ public struct PlutoLogClassifier {
     ///     000 "westnet-eastnet":   policy: PSK+ENCRYPT+TUNNEL+PFS+IKEV2_ALLOW+...                           (3.x status)
     ///     "san" #1: sent IKE_AUTH request to 192.1.2.23:UDP/500 with digital-signature RSASSA-PSS with SHA2_512 ... (5.x)
     static func authMethod(_ m: LowerBytes) -> String? {
+        // NSS certificate work in a pasted session (importing a PKCS#12, deleting or trusting a certificate)
+        // says certificates are in use; listing (`certutil -L`) or creating a database (`-N`) does not, PSK
+        // setups do that too.
+        //
+        //     west #
+        //      ipsec pk12util -i OUTPUT/west-notyetvalid.p12 -W secret
+        //     pk12util: PKCS12 IMPORT SUCCESSFUL
+        if m.has("pkcs12 import successful") || m.has("pk12util -i") || m.has("ipsec import ")
+            || (m.has("certutil -") && !m.has(" -l") && !m.has("certutil -n ") && (m.has(" -a ") || m.has(" -d -n ") || m.has(" -m ")))
+        {
+            return "signature"
+        }
         if m.has("our auth:") {
             if m.has("our auth:secret") || m.has("our auth:psk") { return "psk" }
             if m.has("our auth:rsasig") || m.has("our auth:ecdsa") || m.has("our auth:rsa") { return "signature" }

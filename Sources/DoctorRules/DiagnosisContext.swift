@@ -118,7 +118,8 @@ public struct DiagnosisContext: Sendable {
     /// (`psk`, `signature`, `null`); nil when neither tells.
     public func authMethod(_ name: String) -> String? {
         if let c = config(name) { return c.usesPSK ? "psk" : c.authby.hasPrefix("null") ? "null" : "signature" }
-        return localEvents(.authMethod, name).last?.details["method"]
+        // Else what the session's NSS certificate work says (it names no connection).
+        return (localEvents(.authMethod, name).last ?? local.events.events(.authMethod).last { $0.connection == nil })?.details["method"]
     }
 
     /// `ipsec` commands spelled for this end's Libreswan version.

@@ -62,6 +62,8 @@ struct AuthFailed: Rule {
             }
             // Only this end's word that the peer refused its signature: the peer's log names the reason.
             let refusedBlind = nonPSKReject && cert.isEmpty && noKey.isEmpty && method.isEmpty && unauthorized.isEmpty && !authbyDiffers
+            // A certificate refused after an IP-address ID is reported by IDMismatch, with these as candidates.
+            if refusedBlind && IDMismatch.certificateWithIPID(ctx, name) != nil { return nil }
             if refusedBlind {
                 why += " The peer rejected this end's signature (certificate) authentication with AUTHENTICATION_FAILED. From this end alone the reason cannot be told: the peer's log names it (an NSS: ERROR line for an expired, revoked or untrusted certificate, a subjectAltName line for an ID the certificate does not hold, `we want` for another authby)."
                 steps.insert(.check(.peer, "Read why the peer refused this end's certificate",

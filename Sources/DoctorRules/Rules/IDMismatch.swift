@@ -13,8 +13,21 @@ struct IDMismatch: Rule {
         .nonTriggering("ikev2-psk-mismatch", withPeer: true),
     ]
 
+    /// This end signed with a certificate, sent an IP address as its ID (no leftid, or leftid=%defaultroute-like)
+    /// and the peer refused it: certificates seldom hold IP-address SANs, and Libreswan checks the ID against
+    /// the SAN, so that is the likeliest refusal. Only this end's view; the event that shows the ID sent.
+    static func certificateWithIPID(_ ctx: DiagnosisContext, _ name: String) -> IKEEvent? {
+        guard ctx.peer == nil, ctx.authMethod(name) == "signature", !ctx.localEvents(.authFailedReceived, name).isEmpty else { return nil }
+        return ctx.localEvents(.authMethod, name).last { ["IPV4_ADDR", "IPV6_ADDR"].contains($0.details["idType"] ?? "") }
+    }
+
     func evaluate(_ ctx: DiagnosisContext) -> [Finding] {
         ctx.connectionNames.compactMap { name in
+            if ctx.isUp(name) != true, let sent = Self.certificateWithIPID(ctx, name),
+                ctx.anyEvents(.certificateError, name).isEmpty, ctx.anyEvents(.peerIDMismatch, name).isEmpty
+            {
+                return ipIDRefused(ctx, name, sent)
+            }
             let mismatch = ctx.anyEvents(.peerIDMismatch, name)
             let refused = ctx.localEvents(.idRejectedReceived, name)
             let notInSAN = ctx.anyEvents(.certificateError, name).filter { $0.details["cause"] == CredentialCause.idNotInSAN.rawValue }
@@ -76,5 +89,35 @@ struct IDMismatch: Rule {
                 remedy: Remedy(summary: "Make each end's rightid equal the other end's leftid.", steps: steps),
                 rank: Rank.authentication - 1)
         }
+    }
+
+    func ipIDRefused(_ ctx: DiagnosisContext, _ name: String, _ sent: IKEEvent) -> Finding {
+        let id = sent.details["id"] ?? "?"
+        let mine = ctx.config(name)
+        let cert = mine?.local("cert")?.value
+        var steps = [RemedyStep.check(.peer, "Read why the peer refused this end's certificate (the line decides)",
+                                      "journalctl -u ipsec --since -1h --no-pager | grep -E 'subjectAltName|mismatched|NSS: ERROR|X509|no suitable connection'")]
+        steps += CredentialCause.idNotInSAN.steps(.local, nickname: cert, cli: ctx.cli)
+        steps.append(ctx.cli.restart(name, end: .both))
+        return Finding(
+            code: Self.code, severity: .error, connection: name,
+            title: "The peer refused this end's certificate; the ID it sent, the IP address \(id), is most likely not in the certificate's subjectAltName",
+            explanation: """
+                This end authenticates with a certificate and sent the IP address \(id) as its ID (that is what \
+                Libreswan sends when leftid= is not set). The peer answered AUTHENTICATION_FAILED. The peer \
+                accepts a certificate only when the ID sent is one of its subjectAltNames, and certificates seldom \
+                carry an IP-address SAN, so that is the likeliest reason; an unknown CA, an expired or revoked \
+                certificate, or a rightid on the peer that expects another ID give the same answer. The peer's log \
+                decides (`subjectAltName ... does not match` / `Peer ID ... mismatched` for the ID).
+                """,
+            evidence: DiagnosisContext.sample(ctx.localEvents(.authFailedReceived, name), 1) + [sent.source] + [mine?.local("id")?.source, mine?.local("cert")?.source].compactMap { $0 },
+            remedy: Remedy(summary: "Send an ID the certificate holds (leftid=%fromcert, or a SAN of it) and have the peer expect it, or reissue the certificate with the IP as a SAN.", steps: steps),
+            rank: Rank.authentication - 1, cause: CredentialCause.idNotInSAN.rawValue,
+            candidates: [
+                Candidate(code: Self.code, cause: CredentialCause.idNotInSAN.rawValue, decidedBy: "the peer's log says `subjectAltName ... does not match` or `Peer ID ... mismatched`"),
+                Candidate(code: AuthFailed.code, cause: "unknown-ca", decidedBy: "the peer's log has `SEC_ERROR_UNKNOWN_ISSUER`: it lacks this end's CA"),
+                Candidate(code: AuthFailed.code, cause: "certificate-expired", decidedBy: "the peer's log has `SEC_ERROR_EXPIRED_CERTIFICATE` (or a clock far off on either end)"),
+                Candidate(code: AuthFailed.code, cause: "certificate-revoked", decidedBy: "the peer's log has `SEC_ERROR_REVOKED_CERTIFICATE` (CRL/OCSP)"),
+            ])
     }
 }

@@ -9,6 +9,7 @@ struct PeerUnreachable: Rule {
         .nonTriggering("peer-ike-not-running"),
         .nonTriggering("ikev2-ike-proposal-mismatch"),
         .nonTriggering("ike-version-mismatch", withPeer: true),
+        .nonTriggering("ike-version-mismatch"),
     ]
 
     static let firstMessageStates: Set<String> = ["STATE_MAIN_I1", "STATE_AGGR_I1", "STATE_PARENT_I1", "STATE_V2_PARENT_I1", "IKE_SA_INIT_I"]
@@ -37,29 +38,43 @@ struct PeerUnreachable: Rule {
                                DiagnosisContext.sample(unreachable), routeSteps(peerAddr))
             }
             guard !timeouts.isEmpty, !answered, !peerSawUs else { return nil }
+            let ikev1 = Self.isIKEv1(ctx, name, timeouts)
+            // With only this end's view, IKEv1 silence is reported as the likelier version refusal (below).
+            if ikev1 && ctx.peer == nil { return nil }
             let retrans = ctx.local.events.count(.retransmission, connection: name)
             var why = "The first IKE message to \(peerAddr) was sent\(retrans > 0 ? " \(retrans) more time(s)" : "") without any answer, then pluto gave up. Nothing came back: no IKE reply and no ICMP error. A firewall on the path (or on \(peerAddr)) silently drops UDP 500/4500, or \(peerAddr) is down."
             if let peer = ctx.peer, !peer.logFiles.isEmpty {
                 why += " The peer's log (\(peer.logFiles.joined(separator: ", "))) shows no IKE message from this end either, so the packets are lost before pluto on the peer sees them."
             }
-            let ikev1 = conn?.ikeVersion == .v1Only || (conn == nil && timeouts.contains { $0.details["ikeVersion"] == "IKEv1" || ($0.state ?? "").contains("MAIN") })
-                || ctx.localEvents(.initiating, name).contains { $0.details["ikeVersion"] == "IKEv1" }
             if ikev1 {
                 why += " This connection is IKEv1: a Libreswan 5.x peer drops IKEv1 silently by default (ikev1-policy=drop), which looks the same; the peer's log would say `ignoring IKEv1 packet`."
             }
             var f = finding(name, peerAddr, "No answer from \(peerAddr) to the first IKE message", why,
                             DiagnosisContext.sample(timeouts, 1) + DiagnosisContext.sample(ctx.localEvents(.retransmission, name), 1),
                             routeSteps(peerAddr) + firewallSteps(peerAddr, conn?.local("")?.value))
-            // Silence fits a peer that drops IKEv1 as well as a lost path; only the peer's side tells them apart.
-            if ikev1 && ctx.peer == nil {
-                f.candidates = [
-                    Candidate(code: Self.code, decidedBy: "tcpdump on the peer shows no UDP 500 from this end, or its firewall drops it"),
-                    Candidate(code: IKEVersionMismatch.code, decidedBy: "the peer's log says `ignoring IKEv1 packet as policy is set to silently drop` or its connection is IKEv2-only"),
-                    Candidate(code: PeerIKENotRunning.code, decidedBy: "the peer has no pluto running (its firewall drops the ICMP port unreachable)"),
-                ]
-            }
             return f
         }
+    }
+
+    /// The connection negotiates IKEv1 (its config, or its log's Main Mode states / initiating line).
+    static func isIKEv1(_ ctx: DiagnosisContext, _ name: String, _ timeouts: [IKEEvent]) -> Bool {
+        let conn = ctx.config(name)
+        return conn?.ikeVersion == .v1Only || (conn == nil && timeouts.contains { $0.details["ikeVersion"] == "IKEv1" || ($0.state ?? "").contains("MAIN") })
+            || ctx.localEvents(.initiating, name).contains { $0.details["ikeVersion"] == "IKEv1" }
+    }
+
+    /// The first IKE message's timeouts when nothing at all came back (no reply, no ICMP, nothing on the
+    /// peer's side), else nil.
+    static func silence(_ ctx: DiagnosisContext, _ name: String) -> [IKEEvent]? {
+        guard ctx.isUp(name) != true else { return nil }
+        let icmp = ctx.localEvents(.icmpError, name)
+        let progressed = [IKEEventKind.ikeEstablished, .authFailedReceived, .authTimeout, .idRejectedReceived, .childNoProposalReceived]
+            .contains { !ctx.localEvents($0, name).isEmpty }
+        let timeouts = ctx.localEvents(.timeout, name).filter { firstMessageStates.contains($0.state ?? "") || ($0.state == nil && !progressed) }
+        guard !timeouts.isEmpty, icmp.isEmpty, ctx.localEvents(.ikeNoProposalReceived, name).isEmpty,
+            ctx.localEvents(.ikeEstablished, name).isEmpty  // it answered once (a DPD timeout's re-initiation)
+        else { return nil }
+        return timeouts
     }
 
     func finding(_ name: String, _ peer: String, _ title: String, _ why: String, _ ev: [SourceLine], _ steps: [RemedyStep]) -> Finding {
