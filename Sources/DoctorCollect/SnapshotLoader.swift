@@ -133,6 +133,22 @@ public enum SnapshotLoader {
         }
     }
 
+    /// When `dir` has no capture files of its own but two subdirectories that are captures (each with a
+    /// snapshot file), the two ends: `west` before `east` when so named, else in name order.
+    public static func bothEnds(in dir: String) -> (local: String, peer: String)? {
+        let fm = FileManager.default
+        guard let names = try? fm.contentsOfDirectory(atPath: dir), !names.contains(where: { knownNames[$0] != nil }) else { return nil }
+        let ends = names.sorted().filter { name in
+            var isDir: ObjCBool = false
+            let sub = (dir as NSString).appendingPathComponent(name)
+            guard fm.fileExists(atPath: sub, isDirectory: &isDir), isDir.boolValue else { return false }
+            return ((try? fm.contentsOfDirectory(atPath: sub)) ?? []).contains { knownNames[$0] != nil }
+        }
+        guard ends.count == 2 else { return nil }
+        let ordered = ends == ["east", "west"] ? ["west", "east"] : ends
+        return ((dir as NSString).appendingPathComponent(ordered[0]), (dir as NSString).appendingPathComponent(ordered[1]))
+    }
+
     static func defaultLabel(_ paths: [String]) -> String {
         guard let first = paths.first else { return "input" }
         if first == "-" || first == "/dev/stdin" { return standardInputName }

@@ -54,9 +54,47 @@ struct Diagnose: ParsableCommand {
         if !paths.isEmpty && (config != nil || secrets != nil || ctlsocket != nil || !logs.isEmpty) {
             throw ValidationError("--config, --secrets, --ctlsocket and --log are for live mode (no PATH); name captured files as PATHs")
         }
+        // `ipsec-doctor code` is a mistyped subcommand, not a capture named "code".
+        if let word = paths.first, !word.contains("/"), word != "-", !FileManager.default.fileExists(atPath: word),
+            let near = Self.subcommands.first(where: { Self.distance($0, word) <= 2 })
+        {
+            throw ValidationError("unknown subcommand or missing path '\(word)'; did you mean '\(near)'?")
+        }
+        for p in peer where p != "-" && !FileManager.default.fileExists(atPath: p) {
+            throw ValidationError("--peer \(p): no such file or directory")
+        }
+        let real = { (p: String) in URL(fileURLWithPath: p).resolvingSymlinksInPath().standardizedFileURL.path }
+        if !peer.isEmpty, Set(peer.map(real)) == Set(paths.map(real)) {
+            throw ValidationError("--peer names the same capture as PATH; give the other end's capture")
+        }
+    }
+
+    static let subcommands = ["diagnose", "codes", "help"]
+
+    /// Edit distance (Levenshtein), for the subcommand suggestion.
+    static func distance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        var row = Array(0...b.count)
+        for i in 1...max(a.count, 1) where !a.isEmpty {
+            var prev = row[0]
+            row[0] = i
+            for j in 1...max(b.count, 1) where !b.isEmpty {
+                let cur = row[j]
+                row[j] = min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] == b[j - 1] ? 0 : 1))
+                prev = cur
+            }
+        }
+        return row[b.count]
     }
 
     func run() throws {
+        var paths = self.paths, peer = self.peer
+        // A directory that holds both ends' captures (west/ and east/, as the lab writes them): both ends.
+        if paths.count == 1, peer.isEmpty, let ends = SnapshotLoader.bothEnds(in: paths[0]) {
+            FileHandle.standardError.write(Data("ipsec-doctor: \(paths[0]) holds two ends' captures: diagnosing \(ends.local) with --peer \(ends.peer)\n".utf8))
+            paths = [ends.local]
+            peer = [ends.peer]
+        }
         let collected: CollectedInputs
         if paths.isEmpty {
             collected = LiveCollector(

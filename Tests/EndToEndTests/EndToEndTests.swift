@@ -377,4 +377,23 @@ struct EndToEndTests {
         let (s2, _, e2) = try Self.run(["diagnose", arg], stdin: empty)
         #expect(s2 == 2 && e2.contains("stdin: warning: standard input is empty"), "\(s2) \(e2)")
     }
+
+    /// What a user mistypes: a subcommand, a --peer path, the same capture twice; and the directory that
+    /// holds both ends, which is read as both ends.
+    @Test("mistakes are usage errors (64) that say what to type; a directory of both ends is read as both")
+    func usageMistakes() throws {
+        let ex = Self.root + "/examples/ikev2-psk-mismatch"
+        let (s1, _, e1) = try Self.run(["code"])
+        #expect(s1 == 64 && e1.contains("did you mean 'codes'?"), "\(s1) \(e1)")
+        let (s2, _, e2) = try Self.run(["diagnose", ex + "/west", "--peer", ex + "/nonexistent"])
+        #expect(s2 == 64 && e2.contains("nonexistent: no such file or directory"), "\(s2) \(e2)")
+        let (s3, _, e3) = try Self.run(["diagnose", ex + "/west", "--peer", ex + "/west/"])
+        #expect(s3 == 64 && e3.contains("same capture"), "\(s3) \(e3)")
+        let (s4, both, _) = try Self.run(["diagnose", "--format", "json", ex])
+        let (_, pair, _) = try Self.run(["diagnose", "--format", "json", ex + "/west", "--peer", ex + "/east"])
+        func lead(_ out: String) -> String? {
+            ((try? JSONSerialization.jsonObject(with: Data(out.utf8))) as? [String: Any]).flatMap { ($0["findings"] as? [[String: Any]])?.first?["code"] as? String }
+        }
+        #expect(s4 == 1 && lead(both) == "psk-mismatch" && lead(both) == lead(pair))
+    }
 }
