@@ -41,6 +41,7 @@ public enum IKEEventKind: String, Sendable, Hashable, Codable, CaseIterable {
     case quickModeNoProposalTimeout  // "perhaps peer likes no proposal"
     // Kernel and liveness
     case kernelSAInstallFailed  // "netlink response for Add SA" / XFRM_MSG_NEWSA with errno
+    case kernelSAGone  // "netlink response for Get SA esp.4ef0eaa5@192.0.2.2: No such process": pluto's SA is not in the kernel
     case dpdAction  // "DPD action", "liveness action", liveness timeouts in ESTABLISHED states
     case establishedIKESADeleted  // "deleting state (STATE_V2_ESTABLISHED_IKE_SA) aged 0.27s and NOT sending notification"
     case fatal  // "encountered fatal error in state"

@@ -178,6 +178,9 @@ public struct PlutoLogClassifier {
             }
         case .kernelSAInstallFailed:
             details["errno"] = Self.number(after: "errno ", in: lower)
+        case .kernelSAGone:
+            // `Get SA esp.4ef0eaa5@192.0.2.2:` -> the SA pluto lost.
+            if let r = msg.range(of: "Get SA ") { details["sa"] = String(msg[r.upperBound...].prefix(while: { $0 != ":" && $0 != " " })) }
         case .timeout, .retransmission, .authTimeout, .quickModeNoProposalTimeout:
             details["retransmits"] = Self.number(after: "after ", in: lower)
         case .ikeNoProposalLocal, .childNoProposalLocal:
@@ -226,6 +229,8 @@ public struct PlutoLogClassifier {
         {
             return .kernelSAInstallFailed
         }
+        // pluto asks the kernel about an SA it believes it installed (traffic counters, liveness): gone.
+        if m.has("netlink response for get sa") && (m.has("no such process") || m.has("errno 3)")) { return .kernelSAGone }
         if m.has("perhaps peer likes no proposal") { return .quickModeNoProposalTimeout }
         if m.has("does not allow ikev1 connections") { return .ikeVersionRefused }
         // The responder's own refusal, as it answers: `sending encrypted notification NO_PROPOSAL_CHOSEN to ...`.

@@ -4,7 +4,7 @@ public enum RuleCatalog {
     public static let all: [any Rule.Type] = [
         PlutoNotRunning.self, FirewallBlocksIKE.self, PeerDeletesIKESA.self, PeerIKENotRunning.self, PeerUnreachable.self, IKEVersionMismatch.self, IKEProposalMismatch.self,
         IDMismatch.self, PSKMismatch.self, AuthFailed.self, ESPProposalMismatch.self, TSMismatch.self,
-        KernelSAInstallFailed.self, MissingPolicy.self, MissingSA.self, TrafficFails.self, NATBeforeIPsec.self,
+        KernelSAInstallFailed.self, SAVanished.self, MissingPolicy.self, MissingSA.self, TrafficFails.self, NATBeforeIPsec.self,
         MultiSubnetTmplMismatch.self, RepliesInClear.self, SharedReqid.self, MTUBlackhole.self, DPDTimeout.self, XfrmCounter.self, TunnelDown.self,
         DebugLogging.self,
     ]

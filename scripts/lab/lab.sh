@@ -253,6 +253,13 @@ EOF
     after_up() { sleep 2; }
 }
 
+# Deletes west's SA SRC -> DST behind pluto's back (`ip xfrm state delete`), as a script or another daemon would.
+delete_west_sa() { # SRC DST
+    local spi
+    spi=$(ip netns exec "$W" ip xfrm state | awk -v h="^src $1 dst $2" '$0 ~ h {getline; print $4; exit}')
+    ip netns exec "$W" ip xfrm state delete src "$1" dst "$2" proto esp spi "$spi"
+}
+
 # West's 10.1.0.0/24 and 10.1.1.0/24 as leftsubnets= on both ends: one Child SA (reqid) per subnet pair.
 two_west_subnets() {
     west_conn() { conn_body west | sed 's|leftsubnet=10.1.0.0/24|leftsubnets={10.1.0.0/24,10.1.1.0/24}|'; }

@@ -49,7 +49,7 @@ struct TrafficFails: Rule {
         return [Finding(
             code: Self.code, severity: .error, connection: name,
             title: "Traffic through the tunnel fails: \(lost.count) ping run(s) to \(dst) lost packets",
-            explanation: why, evidence: lost.prefix(3).map(\.source) + passed.prefix(1).map(\.source),
+            explanation: why, evidence: lost.prefix(3).map(\.source) + passed.filter { !lost.contains($0) }.prefix(1).map(\.source),
             remedy: Remedy(summary: "Find which direction and which size loses packets, then the layer that drops them.", steps: steps),
             rank: Rank.down - 1, isSymptom: true)]
     }
