@@ -38,6 +38,7 @@ public struct PlutoLogClassifier {
         "established", "initiating", "fatal", "ipsec.service", "failed to start", "our auth:", "policy: ", "digital-signature", "shared-key-mac",
         "sending my cert", "has expired", "retransmit so", "deleting", "invalid_major_version", "allow ikev1", "notification",
         "pk12util", "pkcs12 import", "ipsec import",
+        "anom_abend", "is pluto running",
         "libreswan version",  // not classified: lets the reader pick the version up in the same pass
     ].map { Array($0.utf8) }
 
@@ -184,6 +185,7 @@ public struct PlutoLogClassifier {
         case .timeout, .retransmission, .authTimeout, .quickModeNoProposalTimeout:
             details["retransmits"] = Self.number(after: "after ", in: lower)
         case .ikeNoProposalLocal, .childNoProposalLocal:
+            if lowerBytes.has("] refused") { details["partial"] = "yes" }
             if let r = msg.range(of: "remote proposals ") { details["remoteProposals"] = String(msg[r.upperBound...]) }
             if let r = msg.range(of: "Oakley Transform [") {
                 details["remoteProposals"] = String(msg[r.upperBound...].prefix(while: { $0 != "]" }))
@@ -291,6 +293,9 @@ public struct PlutoLogClassifier {
             return m.has(":ike:") ? .ikeNoProposalLocal : .childNoProposalLocal
         }
         if m.has("no acceptable oakley transform") { return .ikeNoProposalLocal }
+        // IKEv1 responder, one line per transform it turns down (`Oakley Transform [3DES_CBC (192), HMAC_MD5,
+        // MODP1024] refused`); a refusal only counts when no IKE SA was established after it (see the rule).
+        if m.has("oakley transform [") && m.has("] refused") { return .ikeNoProposalLocal }
         if m.has("matching remote esp/ah proposals failed") || m.has("no acceptable proposal in ipsec sa")
             || (m.has("create_child_sa request failed") && m.has("no_proposal_chosen"))
         {
@@ -325,8 +330,13 @@ public struct PlutoLogClassifier {
         {
             return .establishedIKESADeleted
         }
-        if m.has("fatal error:") || (m.has("ipsec.service") && (m.has("failed with result") || m.has("main process exited")))
+        // `FATAL ERROR: ...` (3.x-5.x) and `pluto: FATAL: unable to create lock dir` at start-up; not a state's
+        // `encountered fatal error in state ...`, which is a negotiation ending. The audit log's ANOM_ABEND of
+        // pluto is a crash; whack's `is Pluto running?` says there is no daemon to talk to.
+        if (m.has("fatal error:") && !m.has("encountered fatal error")) || m.has("pluto: fatal:") || m.has("fatal: unable to")
+            || (m.has("ipsec.service") && (m.has("failed with result") || m.has("main process exited")))
             || m.has("failed to start ipsec") || m.has("failed to start internet key exchange")
+            || (m.has("anom_abend") && m.has("comm=\"pluto\"")) || m.has("is pluto running?")
         {
             return .plutoAborted
         }
@@ -335,6 +345,8 @@ public struct PlutoLogClassifier {
 
     /// Why pluto stopped at start-up (`FATAL ERROR: NSS readonly initialization ("sql:/var/lib/ipsec/nss") failed`).
     static func abortCause(_ m: LowerBytes) -> String? {
+        if m.has("is pluto running?") { return "not-running" }
+        if m.has("anom_abend") { return "crash" }
         if m.has("nss") { return "nss" }
         if m.has("fips") { return "fips" }
         if m.has("kernel") || m.has("xfrm") || m.has("pf_key") || m.has("netlink") { return "kernel" }

@@ -200,3 +200,35 @@ struct BoundedReadingTests {
         #expect(got == want)
     }
 }
+
+/// The log hot path skips a line at the byte level unless it holds one of the classifier's anchors: that
+/// prefilter must never drop a line the classifier would read. Checked over every line of every lab capture
+/// and every corpus transcript and thread paste.
+@Suite("Byte prefilter")
+struct PrefilterSafetyTests {
+    static func files(under dir: String) -> [String] {
+        guard let e = FileManager.default.enumerator(atPath: dir) else { return [] }
+        return e.compactMap { $0 as? String }.filter { $0.hasSuffix(".txt") || $0.hasSuffix(".log") }.map { "\(dir)/\($0)" }
+    }
+
+    @Test("no line the classifier matches is dropped by the prefilter")
+    func neverDrops() throws {
+        let all = Self.files(under: Repo.root + "/examples") + Self.files(under: Repo.root + "/Tests/corpus")
+        try #require(all.count > 500)
+        var checked = 0, matched = 0
+        var dropped: [String] = []
+        for path in all {
+            var withFilter = PlutoLogClassifier(), without = PlutoLogClassifier()
+            try LineSource(RawDocument(name: path, content: .file(path: path), kind: .plutoLog)).forEachRaw { n, line in
+                checked += 1
+                let direct = without.classify(line, file: path, line: n)
+                let filtered = Array(line.utf8).withUnsafeBufferPointer { withFilter.classify(bytes: $0, file: path, line: n) }
+                if direct != nil { matched += 1 }
+                if direct?.kind != filtered?.kind { dropped.append("\(path):\(n): \(direct?.kind.rawValue ?? "-") vs \(filtered?.kind.rawValue ?? "-")") }
+                return true
+            }
+        }
+        #expect(matched > 1000, "\(matched) of \(checked) lines classified")
+        #expect(dropped.isEmpty, "\(dropped.count) lines read differently with the prefilter:\n\(dropped.prefix(10).joined(separator: "\n"))")
+    }
+}

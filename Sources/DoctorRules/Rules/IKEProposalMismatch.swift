@@ -16,7 +16,9 @@ struct IKEProposalMismatch: Rule {
     func evaluate(_ ctx: DiagnosisContext) -> [Finding] {
         ctx.connectionNames.compactMap { name in
             let received = ctx.localEvents(.ikeNoProposalReceived, name)
-            let localReject = ctx.localEvents(.ikeNoProposalLocal, name)
+            // A refused transform counts only when no IKE SA came up (another transform may have been accepted).
+            let established = !ctx.localEvents(.ikeEstablished, name).isEmpty
+            let localReject = ctx.localEvents(.ikeNoProposalLocal, name).filter { $0.details["partial"] == nil || !established }
             let peerReject = ctx.peerEvents(.ikeNoProposalLocal, name)
             guard !(received.isEmpty && localReject.isEmpty) else { return nil }
             if !ctx.localEvents(.ikeEstablished, name).isEmpty && localReject.isEmpty && ctx.isUp(name) == true { return nil }
@@ -25,7 +27,11 @@ struct IKEProposalMismatch: Rule {
             let myIKE = mine?["ike"]
             let theirIKE = theirs?["ike"]
             let offered = (localReject + peerReject).compactMap { $0.details["remoteProposals"] }.first
-            var evidence = DiagnosisContext.sample(received) + DiagnosisContext.sample(localReject) + DiagnosisContext.sample(peerReject, 1)
+            // The conclusive lines (`no acceptable Oakley Transform`) before the per-transform refusals.
+            let conclusive = localReject.filter { $0.details["partial"] == nil }
+            var evidence = DiagnosisContext.sample(received) + DiagnosisContext.sample(conclusive.isEmpty ? localReject : conclusive)
+                + DiagnosisContext.sample(localReject.filter { $0.details["partial"] != nil }, 1)
+                + DiagnosisContext.sample(peerReject.filter { $0.details["partial"] == nil }.isEmpty ? peerReject : peerReject.filter { $0.details["partial"] == nil }, 1)
             if let v = myIKE { evidence.append(v.source) }
             if let v = theirIKE { evidence.append(v.source) }
             let common = Proposals.common(local: myIKE?.value, peer: theirIKE?.value, phase1: true)

@@ -18,7 +18,9 @@ struct PlutoNotRunning: Rule {
         let names = conns.map(\.name)
         let started = conns.filter { ["start", "add", "route", "ondemand", "keep"].contains($0["auto"]?.value ?? "") }
         // An abort counts unless pluto worked after it (a later start negotiated something).
-        let aborted = ctx.local.events.events(.plutoAborted).filter { abort in
+        // whack's `is Pluto running?` in a log is the not-running case, not an abort.
+        let notRunningLine = ctx.local.plutoNotRunning ?? ctx.local.events.events(.plutoAborted).first { $0.details["cause"] == "not-running" }?.source
+        let aborted = ctx.local.events.events(.plutoAborted).filter { $0.details["cause"] != "not-running" }.filter { abort in
             ![IKEEventKind.initiating, .ikeEstablished, .childEstablished].contains { kind in
                 ctx.local.events.events(kind).contains { $0.source.file == abort.source.file && $0.source.line > abort.source.line }
             }
@@ -45,7 +47,7 @@ struct PlutoNotRunning: Rule {
             finding = ("pluto aborted at start\(cause.map { " (\($0))" } ?? "")",
                        "pluto stopped with a fatal error right after starting. \(why)\(none)",
                        "aborted-" + (cause ?? "other"), [first.source] + DiagnosisContext.sample(Array(aborted.dropFirst()), 2), steps)
-        } else if let line = ctx.local.plutoNotRunning, Self.stoppedAfterNegotiating(line, ctx) {
+        } else if let line = notRunningLine, Self.stoppedAfterNegotiating(line, ctx) {
             // A transcript that asks `ipsec status` after stopping pluto: the daemon ran for the negotiation above.
             return [Finding(
                 code: Self.code, severity: .info, connection: names.count == 1 ? names.first : nil,
@@ -53,7 +55,7 @@ struct PlutoNotRunning: Rule {
                 explanation: "The same capture shows pluto negotiating earlier, then `Pluto is not running` at \(line.file):\(line.line): it was stopped or crashed afterwards. That is not why the negotiation failed; if nobody stopped it, read the journal for a crash.",
                 evidence: [line], remedy: Remedy(summary: "Check whether pluto is running now.", steps: [.check(.local, "Is it running, and did it crash?", "systemctl status ipsec --no-pager; journalctl -u ipsec -n 50 --no-pager | grep -i -E 'exit|signal|abort'")]),
                 rank: Rank.advice, cause: "stopped-after")]
-        } else if let line = ctx.local.plutoNotRunning {
+        } else if let line = notRunningLine {
             finding = ("pluto, Libreswan's IKE daemon, is not running",
                        "`ipsec whack` cannot reach pluto's control socket: the daemon is stopped (or crashed, or runs with another --rundir).\(names.isEmpty ? " No connection is configured either." : none + " A peer trying to connect gets ICMP port unreachable.")",
                        "not-running", [line], [
@@ -115,6 +117,12 @@ struct PlutoNotRunning: Rule {
         case "fips":
             return ("FIPS mode is on but the system or NSS is not in FIPS mode (or the reverse).", [
                 .check(.local, "Compare the FIPS states", "cat /proc/sys/crypto/fips_enabled; ipsec fipsstatus"),
+                read,
+            ])
+        case "crash":
+            return ("The kernel's audit log shows pluto killed by a signal (ANOM_ABEND, sig=6 is an abort): an assertion or a failed start-up self-test, most often after an NSS or Libreswan upgrade that left the two out of step.", [
+                .check(.local, "Read pluto's last lines before the abort", "journalctl -u ipsec -b --no-pager | grep -B 20 -E 'ABORT|ASSERTION|passert|FATAL' | tail -40"),
+                .check(.local, "Compare the NSS and Libreswan versions with your distribution's advisories", "rpm -q nss libreswan 2>/dev/null || dpkg -l libnss3 libreswan | tail -2"),
                 read,
             ])
         default:
