@@ -79,6 +79,9 @@ public struct DiagnosisEngine {
                 symptoms = []
                 group = [root] + rest
             } else if var root = symptoms.first {
+                // Nothing found explains it: it leads, and is no one's symptom (a consumer that drops
+                // symptoms must not drop the only finding).
+                root.isSymptom = false
                 root.symptoms = Array(symptoms.dropFirst())
                 group = [root]
             }

@@ -187,5 +187,6 @@ struct EngineTests {
     func counterAlone() {
         let out = DiagnosisEngine.rank([f("xfrm-counter", nil, .error, Rank.counters, symptom: true)])
         #expect(out.map(\.code) == ["xfrm-counter"])
+        #expect(out.first?.isSymptom == false, "a lead is never marked a symptom")
     }
 }
