@@ -183,6 +183,24 @@ struct EngineTests {
         #expect(DiagnosisEngine().diagnose(Repo.context("peer-ike-not-running", "west", withPeer: false)).first?.code == "peer-ike-not-running")
     }
 
+    /// A rule for a firewall the host does not run fails when pasted: the capture decides the tool.
+    @Test("firewall remedies are written for the firewall each end's capture shows")
+    func firewallOfTheCapture() throws {
+        func commands(_ scenario: String, peer: Bool, end: End) throws -> [String] {
+            let lead = try #require(DiagnosisEngine().diagnose(Repo.context(scenario, "west", withPeer: peer)).first)
+            return (lead.remedy.steps + lead.symptoms.flatMap(\.remedy.steps)).filter { $0.end == end }.compactMap(\.command)
+        }
+        // mtu-blackhole: west captured iptables-save only; the MSS clamp is iptables there, and both forms for
+        // the peer whose firewall is unknown.
+        let west = try commands("mtu-blackhole", peer: false, end: .local)
+        #expect(west.contains { $0.hasPrefix("iptables -t mangle") } && !west.contains { $0.hasPrefix("nft ") }, "\(west)")
+        let unknownPeer = try commands("mtu-blackhole", peer: false, end: .peer)
+        #expect(unknownPeer.contains { $0.hasPrefix("nft add table") } && unknownPeer.contains { $0.hasPrefix("iptables") })
+        // peer-unreachable with --peer: east's nft chain that drops is where the accept goes.
+        let east = try commands("peer-unreachable", peer: true, end: .peer)
+        #expect(east.contains { $0.hasPrefix("nft insert rule inet filter input") } && !east.contains { $0.hasPrefix("iptables") }, "\(east)")
+    }
+
     @Test("with nothing else wrong, a rising counter is itself the lead")
     func counterAlone() {
         let out = DiagnosisEngine.rank([f("xfrm-counter", nil, .error, Rank.counters, symptom: true)])

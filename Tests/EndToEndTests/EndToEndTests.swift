@@ -396,4 +396,48 @@ struct EndToEndTests {
         }
         #expect(s4 == 1 && lead(both) == "psk-mismatch" && lead(both) == lead(pair))
     }
+
+    /// Every firewall command a remedy gives for the lab's captures is run, for real, in a namespace of its
+    /// own with the real nft / iptables: it must be accepted. (Root only: CI runs as root.)
+    @Test("firewall remedies run: each nft/iptables command in a remedy is accepted by the real tool")
+    func firewallCommandsRun() throws {
+        guard getuid() == 0 else { return }
+        var commands: Set<String> = []
+        for scenario in ["mtu-blackhole", "ipv6-mtu-blackhole", "mtu-narrow-link", "peer-unreachable", "ikev2-psk-mismatch", "nat-before-ipsec-nft"] {
+            for args in [["\(scenario)/west"], ["\(scenario)/west", "--peer", "\(scenario)/east"]] {
+                let (_, out, _) = try Self.run(["diagnose", "--format", "json"] + args, cwd: Self.root + "/examples")
+                let json = try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any] ?? [:]
+                let findings = (json["findings"] as? [[String: Any]] ?? []).flatMap { [$0] + ($0["symptoms"] as? [[String: Any]] ?? []) }
+                for f in findings {
+                    for step in (f["remedy"] as? [String: Any])?["steps"] as? [[String: Any]] ?? [] {
+                        guard let c = step["command"] as? String, c.hasPrefix("nft add") || c.hasPrefix("nft insert") || c.hasPrefix("iptables ") || c.hasPrefix("ip6tables ") else { continue }
+                        commands.insert(c)
+                    }
+                }
+            }
+        }
+        #expect(commands.count >= 3, "\(commands)")
+        for c in commands.sorted() {
+            let ns = "fwtest\(getpid())"
+            let add = Process(), del = Process(), run = Process()
+            add.executableURL = URL(fileURLWithPath: "/usr/sbin/ip"); add.arguments = ["netns", "add", ns]
+            try add.run(); add.waitUntilExit()
+            defer { del.executableURL = URL(fileURLWithPath: "/usr/sbin/ip"); del.arguments = ["netns", "del", ns]; try? del.run(); del.waitUntilExit() }
+            // An nft insert goes into a chain the capture showed: give the namespace that table and chain.
+            var setup = ""
+            let w = c.split(separator: " ").map(String.init)
+            if w.count > 5, w[0] == "nft", w[1] == "insert", w[2] == "rule" {
+                let (fam, table, chain) = (w[3], w[4], w[5])
+                let nat = ["postrouting", "prerouting"].contains(chain.lowercased())
+                setup = "nft add table \(fam) \(table); nft add chain \(fam) \(table) \(chain) '{ type \(nat ? "nat" : "filter") hook \(chain.lowercased()) priority \(nat ? 100 : 0); }'; "
+            }
+            run.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+            run.arguments = ["netns", "exec", ns, "sh", "-c", setup + c]
+            let err = Pipe()
+            run.standardError = err
+            try run.run(); run.waitUntilExit()
+            let msg = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            #expect(run.terminationStatus == 0, "\(c): \(msg)")
+        }
+    }
 }

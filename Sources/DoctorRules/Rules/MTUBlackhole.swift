@@ -66,10 +66,9 @@ struct MTUBlackhole: Rule {
             remedy: Remedy(summary: "Lower the tunnel MTU to \(mtu) and clamp TCP MSS to \(mss) on both ends.", steps: [
                 RemedyBuilder.setKey("mtu", to: String(mtu), in: conn, connectionName: name ?? "CONN", end: .both,
                                      why: "Largest inner packet whose ESP packet (\(okOuter) bytes) is known to cross the path"),
-                .command(.both, "Clamp TCP MSS for the tunnel's traffic (nftables)",
-                         "nft add rule inet filter forward \(innerV6 ? "ip6" : "ip") saddr \(l) \(innerV6 ? "ip6" : "ip") daddr \(r) tcp flags syn tcp option maxseg size set \(mss)"),
-                .command(.both, "or with \(innerV6 ? "ip6tables" : "iptables")", "\(innerV6 ? "ip6tables" : "iptables") -t mangle -A FORWARD -s \(l) -d \(r) -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss \(mss)"),
-            ] + sweep(okPayload: largestOK.payloadSize, lostPayload: smallestLost.payloadSize, headers: headers,
+            ] + HostFirewall(ctx.local).clampMSS(.local, from: l, to: r, mss: mss, ipv6: innerV6)
+              + HostFirewall(ctx.peer).clampMSS(.peer, from: r, to: l, mss: mss, ipv6: innerV6)
+              + sweep(okPayload: largestOK.payloadSize, lostPayload: smallestLost.payloadSize, headers: headers,
                       best: overhead.maxInner(pathMTU: lostOuter - 1), mtu: mtu, source: sourceIP, destination: largestOK.destination) + [
                 .check(.local, "Verify: this DF ping must now pass", "ping -M do -s \(mtu - headers) -I \(sourceIP) \(largestOK.destination)"),
             ]),

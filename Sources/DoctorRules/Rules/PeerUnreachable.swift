@@ -51,7 +51,8 @@ struct PeerUnreachable: Rule {
             }
             var f = finding(name, peerAddr, "No answer from \(peerAddr) to the first IKE message", why,
                             DiagnosisContext.sample(timeouts, 1) + DiagnosisContext.sample(ctx.localEvents(.retransmission, name), 1),
-                            routeSteps(peerAddr) + firewallSteps(peerAddr, conn?.local("")?.value))
+                            routeSteps(peerAddr) + HostFirewall(ctx.local).acceptIKE(.local, from: peerAddr)
+                                + HostFirewall(ctx.peer).acceptIKE(.peer, from: conn?.local("")?.value ?? "<this gateway's address>"))
             return f
         }
     }
@@ -86,14 +87,5 @@ struct PeerUnreachable: Rule {
     func routeSteps(_ peer: String) -> [RemedyStep] {
         [.check(.local, "Check the route to the peer", "ip route get \(peer)"),
          .check(.both, "Watch IKE on the wire on both ends while retrying", "tcpdump -ni any 'udp port 500 or udp port 4500 or esp' and host \(peer)")]
-    }
-
-    func firewallSteps(_ peer: String, _ me: String?) -> [RemedyStep] {
-        func rule(_ from: String) -> String {
-            "nft insert rule inet filter input ip saddr \(from) udp dport { 500, 4500 } accept; nft insert rule inet filter input ip saddr \(from) meta l4proto esp accept"
-        }
-        var steps: [RemedyStep] = [.command(.local, "Accept IKE, NAT-T and ESP from the peer (nftables; adapt table/chain to your ruleset)", rule(peer))]
-        steps.append(.command(.peer, "Accept IKE, NAT-T and ESP from this gateway on the peer", rule(me ?? "<this gateway's address>")))
-        return steps
     }
 }
