@@ -3,9 +3,12 @@ import DoctorModel
 /// The report for people: root cause first, evidence compiler-style, the fix as lines to paste.
 public struct TextReport {
     public var color: Bool
+    /// List every input read (`-v`); by default only their number.
+    public var verbose: Bool
 
-    public init(color: Bool) {
+    public init(color: Bool, verbose: Bool = false) {
         self.color = color
+        self.verbose = verbose
     }
 
     func paint(_ s: String, _ code: String) -> String { color ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
@@ -37,18 +40,10 @@ public struct TextReport {
         return out + String(rest).escapingControlCharacters
     }
 
+    /// The answer first: the first line is the lead finding, compiler style (`error[psk-mismatch]
+    /// "office": ...`), or the verdict; what was diagnosed and from what comes at the end.
     public func render(_ d: Diagnosis) -> String {
         var out: [String] = []
-        var header = "ipsec-doctor: diagnosing \(d.local)"
-        if let p = d.peer { header += " (peer: \(p))" }
-        if let v = d.libreswanVersion { header += " — \(v)" }
-        out.append(bold(header))
-        out.append("  read \(d.inputs.count) input(s): " + Set(d.inputs.values).sorted().joined(separator: ", "))
-        for c in d.connections {
-            let status = c.status == "up" ? paint("up", "32") : c.status == "down" ? paint("down", "31") : c.status
-            out.append("  connection \"\(c.name)\": \(status)" + (c.rootCause.map { ", root cause: \($0)" } ?? ""))
-        }
-        out.append("")
         if d.libreswanMissing {
             out.append(bold("Libreswan is not installed on this machine: there is no IPsec to diagnose here. Give captured outputs as PATH."))
         } else if d.findings.isEmpty && d.exitStatus == .couldNotDiagnose {
@@ -61,6 +56,7 @@ public struct TextReport {
         } else if d.findings.isEmpty {
             out.append(paint("No problems found.", "32"))
         }
+        if d.findings.isEmpty { out.append("") }
         for (i, f) in d.findings.enumerated() {
             out += renderFinding(f, index: i, lead: i == 0 || d.findings[i - 1].connection != f.connection)
         }
@@ -75,6 +71,16 @@ public struct TextReport {
             if d.diagnostics.count > 20 { out.append("  ... and \(d.diagnostics.count - 20) more") }
             out.append("")
         }
+        var header = "diagnosed \(d.local)"
+        if let p = d.peer { header += " (peer: \(p))" }
+        if let v = d.libreswanVersion { header += " — \(v)" }
+        out.append(bold(header) + ": " + (verbose || d.inputs.count <= 3
+            ? "read \(d.inputs.count) input(s): " + Set(d.inputs.values).sorted().joined(separator: ", ")
+            : "read \(d.inputs.count) inputs (-v lists them)"))
+        for c in d.connections {
+            let status = c.status == "up" ? paint("up", "32") : c.status == "down" ? paint("down", "31") : c.status
+            out.append("  connection \"\(c.name)\": \(status)" + (c.rootCause.map { ", root cause: \($0)" } ?? ""))
+        }
         let errors = d.findings.filter { $0.severity == .error }.count
         let warnings = d.findings.filter { $0.severity == .warning }.count
         out.append("\(errors) error(s), \(warnings) warning(s); exit status \(d.exitStatus.rawValue)")
@@ -86,9 +92,10 @@ public struct TextReport {
 
     func renderFinding(_ f: Finding, index: Int, lead: Bool) -> [String] {
         var out: [String] = []
-        let conn = f.connection.map { "\"\($0)\" " } ?? ""
-        let role = lead ? bold("ROOT CAUSE ") : ""
-        out.append("\(role)\(sev(f.severity))[\(f.code)] \(conn)\(bold(f.title))")
+        // Compiler style: `error[psk-mismatch] "office": title`. Other findings of the same connection are
+        // rival causes; say so, since the first one is the root cause.
+        let conn = f.connection.map { "\"\($0)\": " } ?? ""
+        out.append("\(sev(f.severity))[\(f.code)] \(conn)\(bold(f.title))" + (lead ? "" : paint("  (another cause)", "2")))
         // An ambiguous finding leads with the ambiguity and the checks that decide it, before any fix.
         if let cands = f.candidates, !cands.isEmpty {
             out.append("  " + bold("ambiguous:") + " the evidence fits \(cands.count) causes; decide before fixing:")

@@ -20,6 +20,9 @@ struct Diagnose: ParsableCommand {
     @Option(help: "Output format: text or json.")
     var format: Format = .text
 
+    @Flag(name: .shortAndLong, help: "Text: list every input read.")
+    var verbose = false
+
     @Option(name: .customLong("conn"), help: "Only this connection.")
     var connection: String?
 
@@ -134,7 +137,7 @@ struct Diagnose: ParsableCommand {
         case .json: print(JSONReport.render(diagnosis))
         case .text:
             let color = isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
-            print(TextReport(color: color).render(diagnosis))
+            print(TextReport(color: color, verbose: verbose).render(diagnosis))
         }
         let status = diagnosis.exitStatus
         if status != .healthy { throw ExitCode(status.rawValue) }
