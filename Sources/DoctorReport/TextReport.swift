@@ -5,10 +5,13 @@ public struct TextReport {
     public var color: Bool
     /// List every input read (`-v`); by default only their number.
     public var verbose: Bool
+    /// Prose is wrapped to this many columns (the terminal's width; 110 when not a terminal).
+    public var width: Int
 
-    public init(color: Bool, verbose: Bool = false) {
+    public init(color: Bool, verbose: Bool = false, width: Int = 110) {
         self.color = color
         self.verbose = verbose
+        self.width = max(40, width)
     }
 
     func paint(_ s: String, _ code: String) -> String { color ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
@@ -136,7 +139,7 @@ public struct TextReport {
         return out
     }
 
-    func wrap(_ text: String, indent: String, width: Int = 110) -> [String] {
+    func wrap(_ text: String, indent: String) -> [String] {
         var lines: [String] = []
         var current = indent
         for word in text.split(separator: " ") {

@@ -23,6 +23,13 @@ struct Diagnose: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Text: list every input read.")
     var verbose = false
 
+    enum ColorChoice: String, ExpressibleByArgument, CaseIterable {
+        case auto, always, never
+    }
+
+    @Option(help: "Text: colour (auto: on a terminal, unless NO_COLOR is set or TERM=dumb).")
+    var color: ColorChoice = .auto
+
     @Option(name: .customLong("conn"), help: "Only this connection.")
     var connection: String?
 
@@ -73,6 +80,23 @@ struct Diagnose: ParsableCommand {
     }
 
     static let subcommands = ["diagnose", "codes", "help"]
+
+    static func useColor(_ choice: ColorChoice) -> Bool {
+        let env = ProcessInfo.processInfo.environment
+        switch choice {
+        case .always: return true
+        case .never: return false
+        case .auto: return isatty(STDOUT_FILENO) == 1 && env["NO_COLOR"].map(\.isEmpty) != false && env["TERM"] != "dumb"
+        }
+    }
+
+    /// COLUMNS, else the terminal's own width (TIOCGWINSZ), else 110.
+    static func terminalWidth() -> Int {
+        if let c = ProcessInfo.processInfo.environment["COLUMNS"].flatMap(Int.init), c > 0 { return c }
+        var ws = winsize()
+        if isatty(STDOUT_FILENO) == 1, ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &ws) == 0, ws.ws_col > 0 { return Int(ws.ws_col) }
+        return 110
+    }
 
     /// Edit distance (Levenshtein), for the subcommand suggestion.
     static func distance(_ a: String, _ b: String) -> Int {
@@ -136,8 +160,7 @@ struct Diagnose: ParsableCommand {
         switch format {
         case .json: print(JSONReport.render(diagnosis))
         case .text:
-            let color = isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
-            print(TextReport(color: color, verbose: verbose).render(diagnosis))
+            print(TextReport(color: Self.useColor(color), verbose: verbose, width: Self.terminalWidth()).render(diagnosis))
         }
         let status = diagnosis.exitStatus
         if status != .healthy { throw ExitCode(status.rawValue) }

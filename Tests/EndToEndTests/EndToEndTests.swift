@@ -180,6 +180,15 @@ struct EndToEndTests {
         // The first line is the answer, compiler style.
         #expect(out.split(separator: "\n").first?.hasPrefix("error[psk-mismatch] \"westnet-eastnet\": ") == true, "\(out.prefix(200))")
         #expect(out.contains("east/pluto.log:"))
+        // Prose wraps to COLUMNS; --color always colours even through a pipe, never and TERM=dumb do not.
+        let (_, narrow, _) = try Self.run(["diagnose", "west", "--peer", "east"], cwd: dir, env: ["COLUMNS": "60"])
+        // The lead's explanation: the lines between its first line and its evidence.
+        let prose = narrow.split(separator: "\n").dropFirst().prefix { $0 != "  evidence:" }
+        #expect(!prose.isEmpty && prose.allSatisfy { $0.count <= 60 }, "\(prose.map(\.count))")
+        let (_, always, _) = try Self.run(["diagnose", "--color", "always", "west"], cwd: dir)
+        #expect(always.contains("\u{1B}["))
+        let (_, never, _) = try Self.run(["diagnose", "--color", "never", "west"], cwd: dir, env: ["TERM": "dumb"])
+        #expect(!never.contains("\u{1B}["))
     }
 
     @Test("exit statuses: usage error 64, unreadable input 2 with a one-line error naming it")
