@@ -1,5 +1,8 @@
+import DoctorCollect
 import DoctorModel
+import DoctorParse
 import DoctorRules
+import Foundation
 import Testing
 
 /// Several Child SAs to one peer, joined by reqid and selector on real kernel state (lab captures): which
@@ -30,5 +33,24 @@ struct DataPathJoinTests {
     func inClearVersusCrossed() throws {
         #expect(Self.diagnose("two-subnets-one-way").first?.code == "replies-in-clear")
         #expect(Self.diagnose("multi-subnet-tmpl-mismatch").first?.code == "multi-subnet-tmpl-mismatch")
+    }
+
+    /// multi-subnet-tmpl-mismatch/west with its xfrm_stat reduced to its second sample, taken twice: the
+    /// counter that rose (0 -> 4) now stays at 4, as on a gateway sampled after the trouble passed.
+    @Test("a counter that stayed flat between samples is information, not a problem")
+    func flatCounterIsInformation() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("flat-\(getpid())").path
+        try? FileManager.default.removeItem(atPath: dir)
+        try FileManager.default.copyItem(atPath: "\(Repo.examples)/multi-subnet-tmpl-mismatch/west", toPath: dir)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let stat = try String(contentsOfFile: "\(dir)/xfrm_stat.txt", encoding: .utf8)
+        let second = try #require(stat.range(of: "# ", options: .backwards))
+        let sample = String(stat[second.lowerBound...])
+        try (sample + (sample.hasSuffix("\n") ? "" : "\n") + sample).write(toFile: "\(dir)/xfrm_stat.txt", atomically: true, encoding: .utf8)
+        let snap = SnapshotBuilder.build(SnapshotLoader.load(paths: [dir], label: "west"))
+        let out = DiagnosisEngine().diagnose(DiagnosisContext(local: snap))
+        let all = out + out.flatMap(\.symptoms)
+        let counter = try #require(all.first { $0.code == "xfrm-counter" && $0.title.hasPrefix("XfrmInTmplMismatch") })
+        #expect(counter.severity == .info && counter.title.contains("not rising"), "\(counter.severity) \(counter.title)")
     }
 }

@@ -58,12 +58,15 @@ struct XfrmCounter: Rule {
             let rising = (c.delta ?? 0) > 0
             // Counters that move a little in normal operation only matter while they rise.
             if !rising && info.normalSmall { return nil }
-            let severity: Severity = rising ? .error : .warning
+            // Flat between two samples: it happened since boot, not now; information, not a problem. One sample
+            // cannot tell, so it stays a warning that asks for a second.
+            let flat = c.delta == 0
+            let severity: Severity = rising ? .error : flat ? .info : .warning
             let interval = Self.seconds(between: samples.first?.time, and: samples.last?.time).map { " \($0) s apart" } ?? ""
-            let delta = c.delta.map { "rose by \($0) (\(c.first) -> \(c.last)) between the samples taken\(interval.isEmpty ? "" : interval)" } ?? "is \(c.last) (one sample: take a second one a few seconds later to see if it rises)"
+            let delta = c.delta.map { $0 == 0 ? "stayed at \(c.last) between the samples taken\(interval): those drops happened earlier, not now" : "rose by \($0) (\(c.first) -> \(c.last)) between the samples taken\(interval.isEmpty ? "" : interval)" } ?? "is \(c.last) (one sample: take a second one a few seconds later to see if it rises)"
             return Finding(
                 code: Self.code, severity: severity, connection: single,
-                title: "\(counter) \(rising ? "is rising (+\(c.delta ?? 0))" : "is \(c.last)"): \(info.meaning)",
+                title: "\(counter) \(rising ? "is rising (+\(c.delta ?? 0))" : flat ? "is \(c.last), not rising" : "is \(c.last)"): \(info.meaning)",
                 explanation: "\(counter) counts packets the kernel dropped because: \(info.meaning). It \(delta). Likely cause: \(info.cause). Counters are per network namespace and cumulative since boot, so only a rise between samples proves a current problem.",
                 evidence: c.lines + blockPolicies(counter, ctx).flatMap { $0.lines.prefix(2) },
                 remedy: Remedy(summary: remedy(counter), steps: steps(counter, ctx)),
