@@ -56,6 +56,24 @@ public enum SnapshotLoader {
         return result
     }
 
+    /// A rotated log's kind: `pluto.log.1`, `journal.txt.2` (logrotate's numbering) or `pluto.log-20261201`.
+    static func rotatedLog(_ name: String) -> InputKind? {
+        for base in ["pluto.log", "journal.txt"] where name.hasPrefix(base + ".") || name.hasPrefix(base + "-") {
+            let suffix = name.dropFirst(base.count + 1)
+            if !suffix.isEmpty && suffix.allSatisfy(\.isNumber) { return .plutoLog }
+        }
+        return nil
+    }
+
+    /// The tool that decompresses a compressed capture file (`pluto.log.2.gz` -> gunzip), else nil.
+    static func compressedBy(_ name: String) -> String? {
+        if name.hasSuffix(".gz") { return "gunzip" }
+        if name.hasSuffix(".xz") { return "unxz" }
+        if name.hasSuffix(".bz2") { return "bunzip2" }
+        if name.hasSuffix(".zst") { return "unzstd" }
+        return nil
+    }
+
     /// The most read from standard input (256 MiB, the structured-input bound); a longer stream is cut and
     /// the cut stated. A pipe cannot be read twice, so the text is kept in memory; for more, give a file.
     public static let maxStandardInputBytes = 256 << 20
@@ -125,6 +143,16 @@ public enum SnapshotLoader {
             }
             if name == "ipsec.conf" || name == "ipsec.secrets" || knownNames[name] != nil {
                 result.documents.append(RawDocument(name: path, content: .file(path: path), kind: knownNames[name]))
+            } else if let kind = rotatedLog(name) {
+                // logrotate's `pluto.log.1`: the older part of the same log. Read when the current log is not
+                // there; beside it, its events would interleave with the newer ones, so it is named, not read.
+                if names.contains("pluto.log") || names.contains("journal.txt") {
+                    result.diagnostics.append(InputDiagnostic(file: path, line: nil, message: "an older rotation of the log beside it; not read (give it alone as PATH to read it)"))
+                } else {
+                    result.documents.append(RawDocument(name: path, content: .file(path: path), kind: kind))
+                }
+            } else if let tool = compressedBy(name) {
+                result.diagnostics.append(InputDiagnostic(file: path, line: nil, message: "compressed, not read; to read it: \(tool) -k \(path), then give the result as PATH"))
             } else if name.hasSuffix(".txt") || name.hasSuffix(".log") || name.hasSuffix(".json")
                 || name.hasSuffix(".conf") || name.hasSuffix(".secrets") || !name.contains(".")
             {

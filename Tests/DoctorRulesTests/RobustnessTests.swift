@@ -67,6 +67,30 @@ struct RobustnessTests {
         Set(d.findings.flatMap { [$0.code] + $0.symptoms.map(\.code) })
     }
 
+    /// logrotate's names: `pluto.log.1` is read when it is the only log, named when the current one is beside
+    /// it; a `.gz` rotation is never silently ignored.
+    @Test("rotated and compressed logs are read or named, never ignored without a word")
+    func rotatedLogs() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rotated-\(getpid())").path
+        try? FileManager.default.removeItem(atPath: dir)
+        try FileManager.default.copyItem(atPath: "\(Repo.examples)/ikev2-psk-mismatch/west", toPath: dir)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.moveItem(atPath: "\(dir)/pluto.log", toPath: "\(dir)/pluto.log.1")
+        FileManager.default.createFile(atPath: "\(dir)/pluto.log.2.gz", contents: Data([0x1f, 0x8b, 0x08, 0x00]))
+        func diagnose() -> (EndpointSnapshot, [Finding]) {
+            let snap = SnapshotBuilder.build(SnapshotLoader.load(paths: [dir], label: "west"))
+            return (snap, DiagnosisEngine().diagnose(DiagnosisContext(local: snap)))
+        }
+        var (snap, findings) = diagnose()
+        #expect(snap.logFiles.contains { $0.hasSuffix("pluto.log.1") }, "\(snap.logFiles)")
+        #expect(findings.first?.evidence.contains { $0.file.hasSuffix("pluto.log.1") } == true)
+        #expect(snap.diagnostics.contains { $0.file.hasSuffix("pluto.log.2.gz") && $0.message.contains("gunzip -k") })
+        try FileManager.default.copyItem(atPath: "\(Repo.examples)/ikev2-psk-mismatch/west/pluto.log", toPath: "\(dir)/pluto.log")
+        (snap, findings) = diagnose()
+        #expect(!snap.logFiles.contains { $0.hasSuffix("pluto.log.1") })
+        #expect(snap.diagnostics.contains { $0.file.hasSuffix("pluto.log.1") && $0.message.contains("older rotation") })
+    }
+
     @Test("every file mangled at once: a valid report with a documented exit status", arguments: scenarios)
     func mangledAll(_ scenario: String) throws {
         let src = "\(Repo.examples)/\(scenario)/west"
