@@ -39,9 +39,7 @@ struct DataPathJoinTests {
     /// counter that rose (0 -> 4) now stays at 4, as on a gateway sampled after the trouble passed.
     @Test("a counter that stayed flat between samples is information, not a problem")
     func flatCounterIsInformation() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("flat-\(getpid())").path
-        try? FileManager.default.removeItem(atPath: dir)
-        try FileManager.default.copyItem(atPath: "\(Repo.examples)/multi-subnet-tmpl-mismatch/west", toPath: dir)
+        let dir = try Repo.scratchCopy("multi-subnet-tmpl-mismatch", "west", "flat")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let stat = try String(contentsOfFile: "\(dir)/xfrm_stat.txt", encoding: .utf8)
         let second = try #require(stat.range(of: "# ", options: .backwards))

@@ -71,9 +71,7 @@ struct RobustnessTests {
     /// it; a `.gz` rotation is never silently ignored.
     @Test("rotated and compressed logs are read or named, never ignored without a word")
     func rotatedLogs() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rotated-\(getpid())").path
-        try? FileManager.default.removeItem(atPath: dir)
-        try FileManager.default.copyItem(atPath: "\(Repo.examples)/ikev2-psk-mismatch/west", toPath: dir)
+        let dir = try Repo.scratchCopy("ikev2-psk-mismatch", "west", "rotated")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try FileManager.default.moveItem(atPath: "\(dir)/pluto.log", toPath: "\(dir)/pluto.log.1")
         FileManager.default.createFile(atPath: "\(dir)/pluto.log.2.gz", contents: Data([0x1f, 0x8b, 0x08, 0x00]))

@@ -22,6 +22,14 @@ enum Repo {
         return DiagnosisContext(local: snapshot(scenario, side), peer: withPeer ? snapshot(scenario, other) : nil)
     }
 
+    /// A scratch copy of examples/SCENARIO/SIDE to derive a capture from (the caller removes it).
+    static func scratchCopy(_ scenario: String, _ side: String = "west", _ tag: String) throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("\(tag)-\(getpid())").path
+        try? FileManager.default.removeItem(atPath: dir)
+        try FileManager.default.copyItem(atPath: "\(examples)/\(scenario)/\(side)", toPath: dir)
+        return dir
+    }
+
     static var scenarios: [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: examples)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
     }

@@ -11,9 +11,7 @@ import Testing
 struct TrafficFailsTests {
     /// examples/mtu-blackhole/west with its ping.txt reduced to the runs from `-s FIRST` on.
     static func capture(keepingPingsFrom first: String) throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("traffic-\(first)-\(getpid())").path
-        try? FileManager.default.removeItem(atPath: dir)
-        try FileManager.default.copyItem(atPath: "\(Repo.examples)/mtu-blackhole/west", toPath: dir)
+        let dir = try Repo.scratchCopy("mtu-blackhole", "west", "traffic-\(first)")
         let ping = try String(contentsOfFile: "\(dir)/ping.txt", encoding: .utf8)
         let start = try #require(ping.range(of: "$ ping -c 2 -W 2 -M do -s \(first) "))
         try String(ping[start.lowerBound...]).write(toFile: "\(dir)/ping.txt", atomically: true, encoding: .utf8)
