@@ -198,6 +198,8 @@ struct EngineTests {
         #expect(unknownPeer.contains { $0.hasPrefix("nft add table") } && unknownPeer.contains { $0.hasPrefix("iptables") })
         // peer-unreachable with --peer: east's nft chain that drops is where the accept goes.
         let east = try commands("peer-unreachable", peer: true, end: .peer)
+        // Only the peer's firewall drops: the finding is the peer's (JSON side).
+        #expect(DiagnosisEngine().diagnose(Repo.context("peer-unreachable", "west", withPeer: true)).first?.side == "peer")
         #expect(east.contains { $0.hasPrefix("nft insert rule inet filter input") } && !east.contains { $0.hasPrefix("iptables") }, "\(east)")
     }
 

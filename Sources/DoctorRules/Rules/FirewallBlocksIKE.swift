@@ -44,7 +44,7 @@ struct FirewallBlocksIKE: Rule {
                 steps += Self.acceptSteps(side, end: end, from: from, lines: blocked.filter { $0.0 == end }.map(\.2))
             }
             steps.append(.check(.both, "Verify IKE now arrives (replies should follow)", "tcpdump -ni any 'udp port 500 or udp port 4500 or esp'"))
-            return Finding(
+            var f = Finding(
                 code: Self.code, severity: .error, connection: name,
                 title: "The firewall on \(whose) drops \(what) from the other gateway",
                 explanation: """
@@ -57,6 +57,9 @@ struct FirewallBlocksIKE: Rule {
                 evidence: evidence,
                 remedy: Remedy(summary: "Accept UDP 500, UDP 4500 and ESP from the other gateway ahead of the dropping rule.", steps: steps),
                 rank: Rank.reachability - 2)
+            // The problem is the peer's own when only its firewall drops (JSON `side`, as for --peer findings).
+            if ends == [.peer] { f.side = "peer" }
+            return f
         }
     }
 
