@@ -22,6 +22,8 @@ public struct Diagnosis: Sendable {
     public var skipped: [SkippedInput]
     public var diagnostics: [InputDiagnostic]
     public var inputs: [String: String]
+    /// The other end's inputs (`--peer`), file -> kind.
+    public var peerInputs: [String: String] = [:]
     public var libreswanVersion: String?
 
     public init(

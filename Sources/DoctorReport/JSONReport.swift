@@ -22,13 +22,17 @@ public enum JSONReport {
     struct Input: Encodable {
         var file: String
         var kind: String
+        /// `local` or `peer` (the capture given with --peer).
+        var side: String
     }
 
     public static func render(_ d: Diagnosis) -> String {
         let doc = Document(
             schemaVersion: schemaVersion, tool: "ipsec-doctor", local: d.local, peer: d.peer, libreswanVersion: d.libreswanVersion,
             exitStatus: d.exitStatus.rawValue, connections: d.connections, findings: d.findings, skipped: d.skipped,
-            inputWarnings: d.diagnostics, inputs: d.inputs.sorted { $0.key < $1.key }.map { Input(file: $0.key, kind: $0.value) })
+            inputWarnings: d.diagnostics,
+            inputs: d.inputs.sorted { $0.key < $1.key }.map { Input(file: $0.key, kind: $0.value, side: "local") }
+                + d.peerInputs.sorted { $0.key < $1.key }.map { Input(file: $0.key, kind: $0.value, side: "peer") })
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         guard let data = try? enc.encode(doc) else { return "{\"schemaVersion\":1,\"error\":\"encoding failed\"}" }

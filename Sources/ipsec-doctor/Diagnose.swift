@@ -152,10 +152,11 @@ struct Diagnose: ParsableCommand {
         }
         var inputs = local.inputs
         if local.isEmpty { inputs = [:] }
-        let diagnosis = Diagnosis(
+        var diagnosis = Diagnosis(
             local: local.label, peer: peerSnap?.label, connections: connections, findings: findings,
             skipped: local.skipped + (peerSnap?.skipped ?? []), diagnostics: diagnostics, inputs: inputs,
             libreswanVersion: local.libreswanVersion)
+        diagnosis.peerInputs = peerSnap?.inputs ?? [:]
         for d in diagnostics { FileHandle.standardError.write(Data((d.formatted + "\n").utf8)) }
         switch format {
         case .json: print(JSONReport.render(diagnosis))

@@ -405,6 +405,10 @@ struct EndToEndTests {
             ((try? JSONSerialization.jsonObject(with: Data(out.utf8))) as? [String: Any]).flatMap { ($0["findings"] as? [[String: Any]])?.first?["code"] as? String }
         }
         #expect(s4 == 1 && lead(both) == "psk-mismatch" && lead(both) == lead(pair))
+        // Both ends' inputs are listed, each with its side.
+        let sides = (((try? JSONSerialization.jsonObject(with: Data(pair.utf8))) as? [String: Any])?["inputs"] as? [[String: String]] ?? [])
+        #expect(sides.contains { $0["side"] == "peer" && $0["file"]?.contains("/east/") == true })
+        #expect(sides.contains { $0["side"] == "local" && $0["file"]?.contains("/west/") == true })
     }
 
     /// Every firewall command a remedy gives for the lab's captures is run, for real, in a namespace of its
