@@ -77,7 +77,7 @@ public struct TextReport {
         var header = "diagnosed \(d.local)"
         if let p = d.peer { header += " (peer: \(p))" }
         if let v = d.libreswanVersion { header += " — \(v)" }
-        out.append(bold(header) + ": " + (verbose || d.inputs.count <= 3
+        out.append(bold(header) + ": " + (d.inputs.isEmpty ? "nothing usable was read" : verbose || d.inputs.count <= 3
             ? "read \(d.inputs.count) input(s): " + Set(d.inputs.values).sorted().joined(separator: ", ")
             : "read \(d.inputs.count) inputs (-v lists them)"))
         for c in d.connections {
