@@ -118,7 +118,7 @@ public struct IpsecConfParser {
                 }
             }
             guard let eq = trimmed.firstIndex(of: "=") else {
-                diagnostics.append(InputDiagnostic(file: document.name, line: lineNo, message: "cannot parse '\(trimmed.prefix(60))\(trimmed.count > 60 ? "..." : "")': expected key=value"))
+                diagnostics.append(InputDiagnostic(file: document.name, line: lineNo, message: "cannot parse '\(Redactor.excerpt(Substring(trimmed)))': expected key=value"))
                 continue
             }
             guard let idx = current else {

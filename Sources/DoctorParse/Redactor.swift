@@ -215,6 +215,24 @@ public struct LineRedactor {
 
 /// One line on its own (log lines the classifier keeps, secrets lines): `LineRedactor` without state.
 public enum Redactor {
+    /// What a warning may quote of a line it could not read: redacted, every double-quoted string masked
+    /// (a line that did not parse may be a secret cut loose from its `: PSK`, which no redaction can then
+    /// recognise), at most `limit` characters.
+    public static func excerpt(_ line: Substring, limit: Int = 60) -> String {
+        var out = ""
+        var quoted = false
+        for ch in redact(line) {
+            if ch == "\"" {
+                if quoted { out += "<quoted>\"" } else { out.append(ch) }
+                quoted.toggle()
+            } else if !quoted {
+                out.append(ch)
+            }
+        }
+        if quoted { out += "<quoted>" }
+        return out.count > limit ? String(out.prefix(limit)) + "..." : out
+    }
+
     public static let mask = LineRedactor.mask
 
     public static func redact(_ line: Substring) -> String {

@@ -65,7 +65,7 @@ public enum XfrmPolicyParser {
                 let src = IPPrefix(srcS), let dst = IPPrefix(dstS)
             else {
                 if !head.hasPrefix("#") && !head.hasPrefix("$") {
-                    diags.append(InputDiagnostic(file: file, line: n0, message: "not an ip xfrm policy line: '\(head.prefix(60))'"))
+                    diags.append(InputDiagnostic(file: file, line: n0, message: "not an ip xfrm policy line: '\(Redactor.excerpt(Substring(head)))'"))
                 }
                 continue
             }
@@ -139,7 +139,7 @@ public enum XfrmStateParser {
             while let f = w.first, ["Deleted", "Updated", "Expired"].contains(f) { w.removeFirst() }
             guard w.first == "src", let src = XfrmBlocks.value(after: "src", in: w), let dst = XfrmBlocks.value(after: "dst", in: w) else {
                 if !head.hasPrefix("#") && !head.hasPrefix("$") {
-                    diags.append(InputDiagnostic(file: file, line: n0, message: "not an ip xfrm state line: '\(Redactor.redact(Substring(head)).prefix(60))'"))
+                    diags.append(InputDiagnostic(file: file, line: n0, message: "not an ip xfrm state line: '\(Redactor.excerpt(Substring(head)))'"))
                 }
                 continue
             }
@@ -215,7 +215,7 @@ public enum XfrmStatParser {
             }
             let w = XfrmBlocks.words(t)
             guard w.count == 2, w[0].hasPrefix("Xfrm"), let v = UInt64(w[1]) else {
-                diags.append(InputDiagnostic(file: file, line: n, message: "not an xfrm_stat counter line: '\(t.prefix(60))'"))
+                diags.append(InputDiagnostic(file: file, line: n, message: "not an xfrm_stat counter line: '\(Redactor.excerpt(Substring(t)))'"))
                 continue
             }
             if current == nil { current = XfrmStatSample(time: nil, counters: [:], lines: [:]) }

@@ -157,7 +157,10 @@ enum FuzzPipeline {
 
         /// Every file of every capture under DIR (examples/), prefixed with the byte that names its kind:
         /// the seed corpus. Files of other names go in as `session.txt` (recognised by content). With
-        /// `FUZZ_KIND`, only the files of that kind (`journal.txt`: the pluto logs), without the byte.
+        /// `FUZZ_KIND`, the files of that kind (`journal.txt`: the pluto logs), without the byte, and every
+        /// secret-bearing file (ipsec.secrets, `ip xfrm state`) as well: a secret cut loose from its syntax
+        /// into another parser's input is what the secret oracle must see (the whole-pipeline run found one
+        /// the per-parser run could not: a PSK line in xfrm_stat.txt, quoted by its warning).
         static func makeCorpus(from dir: String, into out: String) {
             try? FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
             guard let walker = FileManager.default.enumerator(atPath: dir) else { return }
@@ -172,7 +175,8 @@ enum FuzzPipeline {
                 let kind = FuzzPipeline.names.firstIndex(of: base) ?? FuzzPipeline.names.count - 1
                 if let pinned = FuzzPipeline.pinned {
                     let known = SnapshotLoader.knownNames[FuzzPipeline.names[kind]]
-                    guard FuzzPipeline.names[kind] == pinned || (known != nil && known == SnapshotLoader.knownNames[pinned]) else { continue }
+                    let secretBearing = ["ipsec.secrets", "ip-xfrm-state.txt"].contains(FuzzPipeline.names[kind])
+                    guard FuzzPipeline.names[kind] == pinned || (known != nil && known == SnapshotLoader.knownNames[pinned]) || secretBearing else { continue }
                 }
                 let prefix = FuzzPipeline.pinned == nil ? Data([UInt8(kind)]) : Data()
                 FileManager.default.createFile(atPath: "\(out)/seed-\(n)", contents: prefix + data)
