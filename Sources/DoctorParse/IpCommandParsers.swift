@@ -35,14 +35,30 @@ public enum IpRouteParser {
         let (lines, unreadable) = LineSource.lines(of: document)
         if let unreadable { return ([], [unreadable]) }
         var out: [Route] = []
-        for (n, raw) in lines where !raw.hasPrefix(" ") && !raw.isEmpty && !raw.hasPrefix("#") {
-            let w = raw.split(separator: " ").map(String.init)
-            guard let dest = w.first else { continue }
+        var diags: [InputDiagnostic] = []
+        for (n, raw) in lines where !raw.hasPrefix(" ") && !raw.hasPrefix("\t") && !raw.isEmpty && !raw.hasPrefix("#") {
+            var w = raw.split(separator: " ").map(String.init)
+            // `unreachable 10.9.0.0/16`, `local 10.1.0.1 dev lo table local`: the type, then the destination.
+            if let first = w.first, routeTypes.contains(first), w.count > 1 { w.removeFirst() }
+            guard let dest = w.first, isDestination(dest) else {
+                diags.append(InputDiagnostic(file: document.name, line: n, message: "not an ip route line: '\(Redactor.excerpt(Substring(raw)))'"))
+                continue
+            }
             out.append(Route(
                 destination: dest, via: XfrmBlocks.value(after: "via", in: w), device: XfrmBlocks.value(after: "dev", in: w),
                 mtu: XfrmBlocks.value(after: "mtu", in: w).flatMap { Int($0) }, source: SourceLine(file: document.name, line: n, text: raw)))
         }
-        return (out, [])
+        return (out, diags)
+    }
+
+    static let routeTypes: Set<String> = ["unicast", "local", "broadcast", "multicast", "anycast", "unreachable", "blackhole", "prohibit", "throw", "nat"]
+
+    /// `default`, an IPv4 or IPv6 address or prefix: what an `ip route` line starts with.
+    static func isDestination(_ w: String) -> Bool {
+        if w == "default" { return true }
+        let addr = w.split(separator: "/", maxSplits: 1).first.map(String.init) ?? w
+        return !addr.isEmpty && (addr.contains(".") || addr.contains(":"))
+            && addr.allSatisfy { $0.isHexDigit || $0 == "." || $0 == ":" } && !w.hasSuffix("/")
     }
 }
 

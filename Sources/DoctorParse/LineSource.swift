@@ -24,7 +24,13 @@ public struct LineSource {
     /// Throws when the file cannot be opened.
     public func forEach(_ body: (Int, Substring) throws -> Bool) throws {
         var redactor = LineRedactor()
-        try forEachBytes { n, bytes in try body(n, Substring(redactor.redact(Substring(String(decoding: bytes, as: UTF8.self))))) }
+        // A quoted string in a format that prints none can only be something cut loose from elsewhere: a
+        // secrets line whose `: PSK` a paste or an editor broke, which no redaction can recognise any more.
+        let masksQuotes = document.kind?.printsNoQuotedStrings ?? false
+        try forEachBytes { n, bytes in
+            let line = redactor.redact(Substring(String(decoding: bytes, as: UTF8.self)))
+            return try body(n, Substring(masksQuotes ? Redactor.maskingQuoted(Substring(line)) : line))
+        }
     }
 
     /// Raw lines, secrets and all: never to be quoted in any output.
@@ -180,6 +186,16 @@ public enum ParseError: Error, CustomStringConvertible {
         switch self {
         case .cannotOpen(let path, let reason): "cannot open \(path): \(reason)"
         case .utf16(let path): "\(path) is UTF-16 (or binary) text, not read; convert it with: iconv -f UTF-16 -t UTF-8 \(path)"
+        }
+    }
+}
+
+extension InputKind {
+    /// The kernel's and iproute2's formats (and ping's): no double-quoted string in any of them.
+    public var printsNoQuotedStrings: Bool {
+        switch self {
+        case .xfrmPolicy, .xfrmState, .xfrmStat, .xfrmMonitor, .ipAddr, .ipRoute, .ipLink, .ping: true
+        default: false
         }
     }
 }

@@ -219,9 +219,17 @@ public enum Redactor {
     /// (a line that did not parse may be a secret cut loose from its `: PSK`, which no redaction can then
     /// recognise), at most `limit` characters.
     public static func excerpt(_ line: Substring, limit: Int = 60) -> String {
+        let out = maskingQuoted(Substring(redact(line)))
+        return out.count > limit ? String(out.prefix(limit)) + "..." : out
+    }
+
+    /// Every double-quoted string's content masked: `dev "x"` -> `dev "<quoted>"` (an unclosed quote runs
+    /// to the end of the line).
+    public static func maskingQuoted(_ line: Substring) -> String {
+        guard line.utf8.contains(UInt8(ascii: "\"")) else { return String(line) }
         var out = ""
         var quoted = false
-        for ch in redact(line) {
+        for ch in line {
             if ch == "\"" {
                 if quoted { out += "<quoted>\"" } else { out.append(ch) }
                 quoted.toggle()
@@ -230,7 +238,7 @@ public enum Redactor {
             }
         }
         if quoted { out += "<quoted>" }
-        return out.count > limit ? String(out.prefix(limit)) + "..." : out
+        return out
     }
 
     public static let mask = LineRedactor.mask

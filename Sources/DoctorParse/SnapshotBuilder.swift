@@ -130,7 +130,9 @@ public enum SnapshotBuilder {
                 snap.filterRules = (snap.filterRules ?? []) + r
                 snap.filterPolicies = (snap.filterPolicies ?? []) + p
             case .ipRoute:
-                snap.routes = (snap.routes ?? []) + IpRouteParser.parse(doc).0
+                let (r, d) = IpRouteParser.parse(doc)
+                snap.routes = (snap.routes ?? []) + r
+                snap.diagnostics += d
             case .ping:
                 snap.pings = (snap.pings ?? []) + PingParser.parse(doc).0
             case .meta:

@@ -44,8 +44,9 @@ enum FuzzPipeline {
         // The whole model, never a secret or key in it; control characters may be (the renderers escape them).
         var model: [String] = []
         strings(in: snap, into: &model)
-        if let broken = check(snap.diagnostics.map(\.formatted).joined(separator: "\n"), name)
-            ?? check(model.joined(separator: "\n"), "\(name), parsed model", controls: false)
+        let secrets = secretsInScope(content, kind: doc.kind)
+        if let broken = check(snap.diagnostics.map(\.formatted).joined(separator: "\n"), name, secrets: secrets)
+            ?? check(model.joined(separator: "\n"), "\(name), parsed model", secrets: secrets, controls: false)
         {
             return broken
         }
@@ -54,7 +55,7 @@ enum FuzzPipeline {
         let d = Diagnosis(local: "fuzz", peer: nil, connections: [], findings: findings, skipped: snap.skipped,
                           diagnostics: snap.diagnostics, inputs: snap.inputs, libreswanVersion: snap.libreswanVersion)
         let json = JSONReport.render(d)
-        if let broken = check(TextReport(color: false).render(d), name) ?? check(json, name) { return broken }
+        if let broken = check(TextReport(color: false).render(d), name, secrets: secrets) ?? check(json, name, secrets: secrets) { return broken }
         if (try? JSONSerialization.jsonObject(with: Data(json.utf8))) == nil { return "the JSON report does not parse (\(name))" }
         return nil
     }
@@ -66,8 +67,70 @@ enum FuzzPipeline {
         for child in Mirror(reflecting: value).children { strings(in: child.value, into: &out) }
     }
 
-    /// The output oracles: no lab PSK, no key hex, no control character (but newline and tab).
-    static func check(_ out: String, _ name: String, controls: Bool = true) -> String? {
+    /// Where in VALUE each string holding a lab secret sits (`--explain`): the path of labels down to it.
+    static func secretPaths(in value: Any, path: String = "snapshot", into out: inout [String]) {
+        if let s = value as? any StringProtocol {
+            if secrets.contains(where: { String(s).contains($0) }) { out.append("\(path): \(String(s).prefix(160))") }
+            return
+        }
+        for (i, child) in Mirror(reflecting: value).children.enumerated() {
+            secretPaths(in: child.value, path: "\(path).\(child.label ?? String(i))", into: &out)
+        }
+    }
+
+    /// The lab secrets INPUT holds as secrets, which no output may hold: where ipsec.secrets syntax puts one
+    /// (after `: PSK`, `: XAUTH`, ... on its line, on the line after one that ends so, inside `: RSA { }`),
+    /// and, for a format that prints no quoted strings, any in double quotes (a secrets line cut loose from
+    /// its syntax). A lab PSK anywhere else is only a string, such as a connection name pluto prints back,
+    /// which the model must keep (the fuzzer copies seed bytes anywhere: `"westnet-eastnet":500 "lab-psk-..."`).
+    static func secretsInScope(_ input: [UInt8], kind: InputKind?) -> [String] {
+        let present = secrets.filter { contains(input, $0.utf8) }
+        guard !present.isEmpty else { return [] }
+        var found: Set<String> = []
+        var nextLine = false, inBlock = false
+        let text = String(decoding: input, as: UTF8.self)
+        for line in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r" }) {
+            let blank = line.allSatisfy { $0 == " " || $0 == "\t" }
+            let (keyword, tail) = secretKeyword(in: line)
+            for s in present {
+                var from = line.startIndex
+                while let r = line[from...].range(of: s) {
+                    let before = line[..<r.lowerBound]
+                    let inQuotes = before.filter { $0 == "\"" }.count % 2 == 1
+                    if nextLine || inBlock || (keyword.map { $0 < r.lowerBound } ?? false) || (inQuotes && (kind?.printsNoQuotedStrings ?? false)) {
+                        found.insert(s)
+                    }
+                    from = r.upperBound
+                }
+            }
+            if !blank { nextLine = false }
+            if keyword != nil, tail.allSatisfy({ $0 == " " || $0 == "\t" }) { nextLine = true }
+            if keyword != nil, tail.contains("{") { inBlock = true }
+            if line.contains("}") { inBlock = false }
+        }
+        return present.filter(found.contains)
+    }
+
+    /// `: PSK` (XAUTH, EAP, PIN, PPKS, NTLM, RSA, ECDSA; any case) on LINE: where the keyword ends, and the rest.
+    /// Written from ipsec.secrets(5), apart from the Redactor, so the two are checked against each other.
+    static func secretKeyword(in line: Substring) -> (String.Index?, Substring) {
+        var i = line.startIndex
+        while let colon = line[i...].firstIndex(of: ":") {
+            i = line.index(after: colon)
+            // `"conn" #2: XAUTH client ...`: a log line's state serial, no secrets entry.
+            let serial = line[..<colon].reversed().prefix(while: \.isNumber)
+            if !serial.isEmpty, line[..<colon].dropLast(serial.count).last == "#" { continue }
+            let word = line[i...].drop(while: { $0 == " " || $0 == "\t" }).prefix(while: \.isLetter)
+            if ["PSK", "XAUTH", "EAP", "PIN", "PPKS", "NTLM", "RSA", "ECDSA"].contains(word.uppercased()) {
+                let tail = line[word.endIndex...]
+                if tail.first.map({ $0 == " " || $0 == "\t" || $0 == "\"" || $0 == "'" || $0 == "{" }) ?? true { return (word.endIndex, tail) }
+            }
+        }
+        return (nil, "")
+    }
+
+    /// The output oracles: none of SECRETS, no key hex, no control character (but newline and tab).
+    static func check(_ out: String, _ name: String, secrets: [String], controls: Bool = true) -> String? {
         let u = Array(out.utf8)
         for s in secrets where contains(u, s.utf8) { return "a lab PSK reached the output (\(name))" }
         if let hex = longHex(out) { return "key hex reached the output (\(name)): \(hex)" }
@@ -132,6 +195,14 @@ enum FuzzPipeline {
             let args = Array(CommandLine.arguments.dropFirst())
             if args == ["--names"] {  // scripts/fuzz --each-parser
                 print(FuzzPipeline.names.joined(separator: "\n"))
+                return
+            }
+            if args.first == "--explain", args.count == 2, let data = FileManager.default.contents(atPath: args[1]) {
+                let (name, content) = FuzzPipeline.split([UInt8](data))
+                let doc = RawDocument(name: name, content: .text(String(decoding: content, as: UTF8.self)), kind: SnapshotLoader.knownNames[name])
+                var out: [String] = []
+                FuzzPipeline.secretPaths(in: SnapshotBuilder.build(CollectedInputs(label: "fuzz", documents: [doc])), into: &out)
+                print(out.isEmpty ? "\(name): no lab secret in the parsed model" : out.joined(separator: "\n"))
                 return
             }
             if args.first == "--make-corpus", args.count == 3 {

@@ -137,6 +137,14 @@ struct KernelParsingTests {
         #expect(vw.addresses.contains(IPPrefix("192.0.2.1/24")!))
         let (routes, _) = IpRouteParser.parse(Repo.doc(Repo.example("healthy", "west", "ip-route.txt")))
         #expect(routes.contains { $0.destination == "10.2.0.0/16" && $0.via == "192.0.2.2" })
+        #expect(routes.count == 2)
+        let (nat, natWarnings) = IpRouteParser.parse(Repo.doc(Repo.example("natt-healthy", "west", "ip-route.txt")))
+        #expect(nat.contains { $0.destination == "default" } && natWarnings.isEmpty)
+        // A line that is no route (a secrets line a paste put here) is a warning that quotes none of it.
+        let (junk, warnings) = IpRouteParser.parse(RawDocument(name: "ip-route.txt", content: .text(
+            "@east @west-gw P S:K \"sekrit\"\n"), kind: .ipRoute))
+        #expect(junk.isEmpty)
+        #expect(warnings.map(\.formatted) == [#"ip-route.txt:1: warning: not an ip route line: '@east @west-gw P S:K "<quoted>"'"#])
         let (pings, _) = PingParser.parse(Repo.doc(Repo.example("mtu-blackhole", "west", "ping.txt")))
         #expect(pings.allSatisfy { $0.dontFragment })
         #expect(pings.contains { $0.payloadSize == 1300 && $0.received > 0 })
