@@ -54,12 +54,7 @@ public enum IpRouteParser {
     static let routeTypes: Set<String> = ["unicast", "local", "broadcast", "multicast", "anycast", "unreachable", "blackhole", "prohibit", "throw", "nat"]
 
     /// `default`, an IPv4 or IPv6 address or prefix: what an `ip route` line starts with.
-    static func isDestination(_ w: String) -> Bool {
-        if w == "default" { return true }
-        let addr = w.split(separator: "/", maxSplits: 1).first.map(String.init) ?? w
-        return !addr.isEmpty && (addr.contains(".") || addr.contains(":"))
-            && addr.allSatisfy { $0.isHexDigit || $0 == "." || $0 == ":" } && !w.hasSuffix("/")
-    }
+    static func isDestination(_ w: String) -> Bool { w == "default" || IPPrefix(w) != nil }
 }
 
 /// Parses ping runs (as the user ran them, optionally after a `$ ping ...` prompt line) and tracepath's pmtu.

@@ -36,15 +36,19 @@ enum FuzzPipeline {
     }
 
     /// Runs one input; returns a description of the broken promise, or nil.
-    static func run(_ data: [UInt8]) -> String? {
+    /// The input as the one file it arrives as, recognised and parsed.
+    static func snapshot(_ data: [UInt8]) -> (name: String, content: [UInt8], kind: InputKind?, snapshot: EndpointSnapshot) {
         let (name, content) = split(data)
         let doc = RawDocument(name: name, content: .text(String(decoding: content, as: UTF8.self)), kind: SnapshotLoader.knownNames[name])
-        let inputs = CollectedInputs(label: "fuzz", documents: [doc])
-        let snap = SnapshotBuilder.build(inputs)
+        return (name, content, doc.kind, SnapshotBuilder.build(CollectedInputs(label: "fuzz", documents: [doc])))
+    }
+
+    static func run(_ data: [UInt8]) -> String? {
+        let (name, content, kind, snap) = snapshot(data)
         // The whole model, never a secret or key in it; control characters may be (the renderers escape them).
         var model: [String] = []
         strings(in: snap, into: &model)
-        let secrets = secretsInScope(content, kind: doc.kind)
+        let secrets = secretsInScope(content, kind: kind)
         if let broken = check(snap.diagnostics.map(\.formatted).joined(separator: "\n"), name, secrets: secrets)
             ?? check(model.joined(separator: "\n"), "\(name), parsed model", secrets: secrets, controls: false)
         {
@@ -198,10 +202,9 @@ enum FuzzPipeline {
                 return
             }
             if args.first == "--explain", args.count == 2, let data = FileManager.default.contents(atPath: args[1]) {
-                let (name, content) = FuzzPipeline.split([UInt8](data))
-                let doc = RawDocument(name: name, content: .text(String(decoding: content, as: UTF8.self)), kind: SnapshotLoader.knownNames[name])
+                let (name, _, _, snap) = FuzzPipeline.snapshot([UInt8](data))
                 var out: [String] = []
-                FuzzPipeline.secretPaths(in: SnapshotBuilder.build(CollectedInputs(label: "fuzz", documents: [doc])), into: &out)
+                FuzzPipeline.secretPaths(in: snap, into: &out)
                 print(out.isEmpty ? "\(name): no lab secret in the parsed model" : out.joined(separator: "\n"))
                 return
             }
