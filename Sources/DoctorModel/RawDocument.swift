@@ -35,6 +35,8 @@ public struct RawDocument: Sendable, Hashable {
     public var kind: InputKind?
     /// Line number of the first line (a section of a pasted file starts mid-file).
     public var firstLine: Int
+    /// Secrets the capture holds elsewhere: masked in every line read from this document (in memory only).
+    public var knownSecrets = KnownSecrets()
 
     public init(name: String, content: Content, kind: InputKind?, firstLine: Int = 1) {
         self.name = name

@@ -23,7 +23,7 @@ public struct LineSource {
     /// Calls `body(lineNumber, text)` for each line; stops early when body returns false.
     /// Throws when the file cannot be opened.
     public func forEach(_ body: (Int, Substring) throws -> Bool) throws {
-        var redactor = LineRedactor()
+        var redactor = LineRedactor(known: document.knownSecrets)
         // A quoted string in a format that prints none can only be something cut loose from elsewhere: a
         // secrets line whose `: PSK` a paste or an editor broke, which no redaction can recognise any more.
         let masksQuotes = document.kind?.printsNoQuotedStrings ?? false

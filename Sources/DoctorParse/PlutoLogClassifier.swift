@@ -23,6 +23,8 @@ public struct PlutoLogClassifier {
     /// Connections whose IKEv1 Main/Aggressive Mode was seen starting: a secured notify before the ISAKMP SA
     /// is established still belongs to phase 1 (MAIN_I3 replies are encrypted).
     var phase1Started: Set<String> = []
+    /// The capture's secrets: masked in every line the classifier keeps.
+    public var known = KnownSecrets()
 
     public init() {}
 
@@ -108,7 +110,7 @@ public struct PlutoLogClassifier {
         // (connection name, details, evidence) comes from the redacted line.
         let rawLower = LowerBytes(rawMsg)
         guard let rawKind = kind(of: rawLower) else { return nil }
-        let text = Redactor.redact(raw)
+        let text = Redactor.redact(raw, known: known)
         // Usually redaction changes nothing: then the raw message's reading stands.
         let unchanged = text.utf8.count == raw.utf8.count && text.utf8.elementsEqual(raw.utf8)
         let msg = unchanged ? rawMsg : LogPrefix.strip(Substring(text))

@@ -18,8 +18,9 @@ import DoctorModel
 ///
 /// Redacting a redacted line changes nothing.
 public struct LineRedactor {
-    public static let mask = "<redacted>"
+    public static let mask = KnownSecrets.mask
     static let secretKinds: Set<String> = ["PSK", "XAUTH", "EAP", "PIN", "PPKS", "NTLM", "RSA", "ECDSA"]
+    static let packedKinds: [UInt64] = secretKinds.map { $0.utf8.reduce(0) { $0 << 8 | UInt64($1) } }
     static let keyLineWords: Set<Substring> = ["enc", "auth", "auth-trunc", "aead", "comp"]
 
     /// Inside `: RSA {` ... `}`.
@@ -28,8 +29,12 @@ public struct LineRedactor {
     var secretOnNextLine = false
     /// The previous line was an iproute2 key line: a hard-wrapped key goes on here.
     var afterKeyLine = false
+    /// Secrets seen so far (by `KnownSecrets.harvest` or on earlier lines), masked wherever they turn up.
+    public var known = KnownSecrets()
 
-    public init() {}
+    public init(known: KnownSecrets = KnownSecrets()) {
+        self.known = known
+    }
 
     public mutating func redact(_ line: Substring) -> String {
         var sawColon = false, sawZero = false, sawControl = false, allHex = true, hexCount = 0, blank = true
@@ -47,12 +52,13 @@ public struct LineRedactor {
         if !inKeyBlock && !secretOnNextLine && !afterKeyLine && !sawColon && !sawZero && !sawControl && !isKeyLine
             && !(allHex && hexCount >= 32)
         {
-            return String(line)
+            return known.isEmpty ? String(line) : known.scrub(line)
         }
         let indent = line.prefix(while: { $0 == " " || $0 == "\t" })
         var out: String
         if secretOnNextLine && !blank {
             secretOnNextLine = false
+            learn(line)
             out = "\(indent)\"\(Self.mask)\""
         } else if inKeyBlock {
             if line.contains("}") {
@@ -78,7 +84,8 @@ public struct LineRedactor {
         // `: XAUTH` that made it look like a secrets entry); after the escaping, which can make one (NUL, then
         // `xeeee...`, is `\x00xeeee...`).
         if sawControl { out = out.escapingControlCharacters }
-        return sawZero || sawControl ? Self.inlineSecrets(out) : out
+        if sawZero || sawControl { out = Self.inlineSecrets(out) }
+        return known.scrub(out)
     }
 
     static func words(_ line: Substring) -> [Substring] { line.split(whereSeparator: { $0 == " " || $0 == "\t" }) }
@@ -94,11 +101,30 @@ public struct LineRedactor {
         return keyLineWords.contains(Substring(u[i..<j]))
     }
 
-    /// `IDs : PSK "x"` -> `IDs : PSK "<redacted>"`; nil when the line is no secrets entry. Every colon is
-    /// tried (IPv6 IDs hold colons); a colon right after a pluto state serial (`#12:`) is a log line's.
+    /// `IDs : PSK "x"` -> `IDs : PSK "<redacted>"`; nil when the line is no secrets entry. The value goes
+    /// into `known`, so the rest of the capture has it masked wherever it turns up again.
     mutating func secretsEntry(_ line: Substring) -> String? {
-        // In bytes: every log line has colons (timestamps), and this runs for each of them.
         let u = line.utf8
+        guard let e = Self.secretKeyword(in: u) else { return nil }
+        let head = Substring(u[..<e])
+        let rest = Substring(u[e...])
+        if rest.allSatisfy({ $0 == " " || $0 == "\t" }) {
+            secretOnNextLine = true
+            return String(head)
+        }
+        if rest.contains("{") {
+            let closed = rest[rest.firstIndex(of: "{")!...].contains("}")
+            inKeyBlock = !closed
+            return "\(head) { \(Self.mask)\(closed ? " }" : "")"
+        }
+        learn(rest)
+        return "\(head) \"\(Self.mask)\""
+    }
+
+    /// Where a secrets entry's type keyword ends (`IDs : PSK|XAUTH|... ` in any case), or nil. Every colon
+    /// is tried (IPv6 IDs hold colons); a colon right after a pluto state serial (`#12:`) is a log line's.
+    /// In bytes: every log line has colons (timestamps), and this runs for each of them.
+    static func secretKeyword<C: BidirectionalCollection>(in u: C) -> C.Index? where C.Element == UInt8 {
         var i = u.startIndex
         while let colon = u[i...].firstIndex(of: UInt8(ascii: ":")) {
             i = u.index(after: colon)
@@ -106,28 +132,41 @@ public struct LineRedactor {
             while w < u.endIndex, u[w] == 32 || u[w] == 9 { w = u.index(after: w) }
             var e = w
             while e < u.endIndex, (u[e] | 0x20) >= UInt8(ascii: "a"), (u[e] | 0x20) <= UInt8(ascii: "z") { e = u.index(after: e) }
-            let len = u.distance(from: w, to: e)
-            guard (3...5).contains(len), Self.secretKinds.contains(String(decoding: u[w..<e], as: UTF8.self).uppercased()) else { continue }
+            guard (3...5).contains(u.distance(from: w, to: e)) else { continue }
+            // Packed upper-case bytes against the packed kinds: no String for every `: IKE` of every log line.
+            var packed: UInt64 = 0
+            for b in u[w..<e] { packed = packed << 8 | UInt64(b & 0xDF) }
+            guard packedKinds.contains(packed) else { continue }
             // `PSK "x"`, `PSK"x"`, `RSA {`, `PSK` at the end; not `PSKS` or `EAP-TLS`.
             if e < u.endIndex, u[e] != 32, u[e] != 9, u[e] != UInt8(ascii: "{"), u[e] != UInt8(ascii: "\""), u[e] != UInt8(ascii: "'") { continue }
-            // A colon right after a pluto state serial (`#12:`) is a log line's, not a secrets entry's.
             var t = colon
             while t > u.startIndex, case let p = u.index(before: t), u[p] >= 48 && u[p] <= 57 { t = p }
             if t < colon, t > u.startIndex, u[u.index(before: t)] == UInt8(ascii: "#") { continue }
-            let head = Substring(u[..<e])
-            let rest = Substring(u[e...])
-            if rest.allSatisfy({ $0 == " " || $0 == "\t" }) {
-                secretOnNextLine = true
-                return String(head)
-            }
-            if rest.contains("{") {
-                let closed = rest[rest.firstIndex(of: "{")!...].contains("}")
-                inKeyBlock = !closed
-                return "\(head) { \(Self.mask)\(closed ? " }" : "")"
-            }
-            return "\(head) \"\(Self.mask)\""
+            return e
         }
         return nil
+    }
+
+    /// Remembers the secret in REST (what follows `: PSK`) as ipsec.secrets(5) reads it: what its pair of
+    /// quotes holds, or the unquoted rest and its first word. A rest with more than one pair of
+    /// quotes is a mangled line: every piece between quotes could be the secret, and each is remembered.
+    mutating func learn(_ rest: Substring) {
+        func trimmed(_ s: Substring) -> Substring {
+            var end = s.endIndex
+            while end > s.startIndex, case let p = s.index(before: end), s[p] == " " || s[p] == "\t" { end = p }
+            return s[..<end].drop(while: { $0 == " " || $0 == "\t" })
+        }
+        let t = trimmed(rest)
+        let quotes = t.filter { $0 == "\"" || $0 == "'" }.count
+        if quotes == 0 {
+            known.insert(t)
+            known.insert(t.prefix(while: { $0 != " " && $0 != "\t" }))
+        } else if let q = t.first, q == "\"" || q == "'", quotes <= 2 {
+            known.insert(t.dropFirst().prefix(while: { $0 != q }))
+        } else {
+            known.insert(t)
+            for piece in t.split(whereSeparator: { $0 == "\"" || $0 == "'" }) { known.insert(trimmed(piece)) }
+        }
     }
 
     /// `aead NAME KEY... (N bits) ICV` (head `aead `, tokens from NAME on) or the wrapped rest of a key
@@ -223,28 +262,40 @@ public enum Redactor {
         return out.count > limit ? String(out.prefix(limit)) + "..." : out
     }
 
-    /// Every double-quoted string's content masked: `dev "x"` -> `dev "<quoted>"` (an unclosed quote runs
-    /// to the end of the line).
+    /// Everything from the first double quote to the last masked as one quoted string: `dev "x"` ->
+    /// `dev "<quoted>"`, `a "x" b "y"` -> `a "<quoted>"` (an unclosed quote runs to the end of the line).
+    /// First to last, not pair by pair: in a mangled line (`"x-@west : PSK* "x"`) no pairing can be
+    /// trusted to say which part is the quoted one.
     public static func maskingQuoted(_ line: Substring) -> String {
-        guard line.utf8.contains(UInt8(ascii: "\"")) else { return String(line) }
-        var out = ""
-        var quoted = false
-        for ch in line {
-            if ch == "\"" {
-                if quoted { out += "<quoted>\"" } else { out.append(ch) }
-                quoted.toggle()
-            } else if !quoted {
-                out.append(ch)
-            }
-        }
-        if quoted { out += "<quoted>" }
-        return out
+        guard let first = line.firstIndex(of: "\""), let last = line.lastIndex(of: "\"") else { return String(line) }
+        return line[...first] + "<quoted>" + (last > first ? line[last...] : "")
     }
 
     public static let mask = LineRedactor.mask
 
-    public static func redact(_ line: Substring) -> String {
-        var r = LineRedactor()
+    /// LINE redacted, and every value of KNOWN in it masked.
+    public static func redact(_ line: Substring, known: KnownSecrets = KnownSecrets()) -> String {
+        var r = LineRedactor(known: known)
         return r.redact(line)
+    }
+}
+
+extension KnownSecrets {
+    /// The secrets DOCUMENTS hold as secrets, read with the same `LineRedactor` that masks them (what one
+    /// masks, the other knows). In bytes, and a String only for the lines that hold a secrets keyword:
+    /// this reads every line of every log once more.
+    public static func harvest(_ documents: [RawDocument]) -> KnownSecrets {
+        var known = KnownSecrets()
+        for doc in documents {
+            var redactor = LineRedactor()
+            try? LineSource(doc).forEachBytes { _, bytes in
+                if redactor.inKeyBlock || redactor.secretOnNextLine || LineRedactor.secretKeyword(in: bytes) != nil {
+                    _ = redactor.redact(Substring(String(decoding: bytes, as: UTF8.self)))
+                }
+                return true
+            }
+            known.formUnion(redactor.known)
+        }
+        return known
     }
 }

@@ -25,7 +25,7 @@ public enum SecretsParser {
                 continue
             }
             if t.isEmpty || t.hasPrefix("#") || t.hasPrefix("include ") { continue }
-            let source = SourceLine(file: document.name, line: n, text: Redactor.redact(Substring(raw)))
+            let source = SourceLine(file: document.name, line: n, text: Redactor.redact(Substring(raw), known: document.knownSecrets))
             // The colon before the type (an IPv6 ID has colons of its own).
             let typed = t.indices.first { t[$0] == ":" && LineRedactor.secretKinds.contains(t[t.index(after: $0)...].drop(while: \.isWhitespace).prefix(while: \.isLetter).uppercased()) }
             guard let colon = typed ?? t.firstIndex(of: ":") else {
@@ -33,7 +33,7 @@ public enum SecretsParser {
                 continue
             }
             let ids = t[..<colon].split(whereSeparator: { $0 == " " || $0 == "\t" }).map {
-                Redactor.redact(Substring($0.trimmingCharacters(in: CharacterSet(charactersIn: "\""))))  // an ID of key hex, too
+                Redactor.redact(Substring($0.trimmingCharacters(in: CharacterSet(charactersIn: "\""))), known: document.knownSecrets)  // an ID of key hex, too
             }
             let rest = t[t.index(after: colon)...].trimmingCharacters(in: .whitespaces)
             let kind = String(rest.prefix(while: \.isLetter))

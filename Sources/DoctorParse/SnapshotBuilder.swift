@@ -31,6 +31,9 @@ public enum SnapshotBuilder {
             inputNames += docs.map { docs.count > 1 ? "\($0.name):\($0.firstLine)" : $0.name }
             snap.diagnostics += diags
         }
+        // Secrets first: a value the capture holds as a secret is masked wherever else it turns up.
+        let known = KnownSecrets.harvest(typed)
+        if !known.isEmpty { typed = typed.map { var d = $0; d.knownSecrets = known; return d } }
         // Interfaces first: orientation of connections needs the local addresses.
         for (doc, inputName) in zip(typed, inputNames) where doc.kind == .ipAddr || doc.kind == .ipLink {
             let (ifs, d) = IpAddrParser.parse(doc)
@@ -85,6 +88,7 @@ public enum SnapshotBuilder {
                 if let line = Self.plutoNotRunning(doc) { snap.plutoNotRunning = line; continue }
                 snap.trafficStatus = (snap.trafficStatus ?? []) + TrafficStatusParser.parse(doc).0
             case .status:
+                classifier.known = doc.knownSecrets
                 if let line = Self.plutoNotRunning(doc) { snap.plutoNotRunning = line; continue }
                 let r = StatusParser.parse(doc)
                 // `our auth:rsasig` / `policy: PSK+...`: how this end authenticates, for the auth rules.
@@ -143,6 +147,10 @@ public enum SnapshotBuilder {
                 }
             }
         }
+        // The recogniser's warnings were written before the secrets were known.
+        if !known.isEmpty {
+            snap.diagnostics = snap.diagnostics.map { var d = $0; d.message = known.scrub(d.message); return d }
+        }
         return snap
     }
 
@@ -161,6 +169,7 @@ public enum SnapshotBuilder {
         var events = snap.events
         var count = 0
         var version = snap.libreswanVersion
+        classifier.known = doc.knownSecrets
         do {
             try LineSource(doc).forEachBytes { n, bytes in
                 count += 1

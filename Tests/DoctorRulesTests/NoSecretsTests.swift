@@ -122,6 +122,64 @@ struct SecretFormsTests {
         }
     }
 
+    /// The PSK of the capture's own ipsec.secrets, copied where no syntax marks it as secret: in a log line
+    /// (read before the secrets file), a connection name, an nft comment, an ipsec.conf value.
+    @Test("a value held as a secret anywhere in the capture is masked wherever else it turns up")
+    func knownSecretEverywhere() throws {
+        let src = "\(Repo.examples)/ikev2-psk-mismatch/west"
+        let secretsLine = try String(contentsOfFile: "\(src)/ipsec.secrets", encoding: .utf8).split(separator: "\n")[0]
+        let psk = String(secretsLine.split(separator: "\"")[1])
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("known-secret-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for f in try FileManager.default.contentsOfDirectory(atPath: src) {
+            var text = try String(contentsOfFile: "\(src)/\(f)", encoding: .utf8)
+            switch f {
+            case "pluto.log": text = text.replacingOccurrences(of: "\"westnet-eastnet\"", with: "\"\(psk)\"")
+            case "nft-ruleset.txt": text = text.replacingOccurrences(of: "accept", with: "accept comment \"\(psk)\"")
+            case "ipsec.conf": text = text.replacingOccurrences(of: "conn westnet-eastnet", with: "conn westnet-eastnet\n    leftid=@\(psk)")
+            default: break
+            }
+            try text.write(toFile: "\(dir)/\(f)", atomically: true, encoding: .utf8)
+        }
+        let snap = SnapshotBuilder.build(SnapshotLoader.load(paths: [dir], label: "west"))
+        let findings = DiagnosisEngine().diagnose(DiagnosisContext(local: snap, peer: snap))
+        let d = Diagnosis(local: "west", peer: nil, connections: [], findings: findings, skipped: snap.skipped,
+                          diagnostics: snap.diagnostics, inputs: snap.inputs, libreswanVersion: nil)
+        var model: [String] = []
+        Self.strings(in: snap, into: &model)
+        try #require(model.contains { $0.contains("\"<redacted>\" #") }, "the renamed connection's log lines are still read, the name masked")
+        for (name, out) in [("text", TextReport(color: false).render(d)), ("JSON", JSONReport.render(d)), ("model", model.joined(separator: "\n"))] {
+            #expect(!out.contains(psk), "the capture's PSK reached the \(name)")
+        }
+    }
+
+    /// Every string anywhere in VALUE (the model, by reflection): what the fuzz oracle checks too.
+    static func strings(in value: Any, into out: inout [String]) {
+        if let s = value as? any StringProtocol { return out.append(String(s)) }
+        for child in Mirror(reflecting: value).children { strings(in: child.value, into: &out) }
+    }
+
+    @Test("known secrets: longest match, hub-sized sets, short values left to syntax")
+    func knownSecretsMatching() {
+        var k = KnownSecrets()
+        k.insert("abc")  // shorter than minimumLength: masking every "abc" would destroy evidence
+        #expect(k.isEmpty)
+        k.insert("lab-psk-1")
+        k.insert("lab-psk-10")
+        #expect(k.scrub("x lab-psk-10 y lab-psk-1z") == "x <redacted> y <redacted>z")
+        #expect(k.scrub("no secret here") == "no secret here")
+        for i in 0..<10_000 { k.insert("hub-psk-\(i)-shared-prefix") }
+        #expect(k.count == 10_002)
+        #expect(k.scrub("\"hub-psk-9999-shared-prefix\" and hub-psk-42-shared-prefix") == "\"<redacted>\" and <redacted>")
+        var r = LineRedactor(known: k)
+        #expect(r.redact("Nov 23 11:56:28.043771: \"lab-psk-10\" #1: initiating") == "Nov 23 11:56:28.043771: \"<redacted>\" #1: initiating")
+        // A mangled secrets line: every piece between its quotes could be the secret.
+        var m = LineRedactor()
+        _ = m.redact("@west @east : PSK \"first-piece 0x : PSK \"second-piece-value\"")
+        #expect(m.known.scrub("second-piece-value") == "<redacted>")
+    }
+
     @Test("redaction keeps what parsers need, and redacting twice changes nothing")
     func shape() {
         let aead = Redactor.redact("\taead rfc4106(gcm(aes)) 0x0a1b2c3d4e5f60718293a4b5c6d7e8f901234567 (160 bits) 128")
