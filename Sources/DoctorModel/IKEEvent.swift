@@ -28,6 +28,8 @@ public enum IKEEventKind: String, Sendable, Hashable, Codable, CaseIterable {
     case peerIDMismatch  // "Peer ID '...' mismatched"
     case idRejectedReceived  // IKEv1 initiator: INVALID_ID_INFORMATION during Main/Aggressive Mode (phase 1 ID refused)
     case noSuitableConnection  // "no suitable connection found", "no connection has been authorized"
+    case redirected  // IKEv2 redirect: "IKE_AUTH response redirects to new gateway 192.1.3.33" (RFC 5685)
+    case ourID  // the ID type this end sends: status `our idtype: IPV4_ADDR; our id=192.1.2.45` (3.x `ID_IPV4_ADDR`), debug `|    ID type: ID_IPV4_ADDR (0x1)`
     case authMethod  // the method this end authenticates with: "our auth:rsasig", "policy: PSK+...", "with digital-signature"
     case certificateError  // NSS: ERROR, X509: authentication failed
     // Child SA (phase 2)

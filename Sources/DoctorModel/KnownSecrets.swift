@@ -36,9 +36,11 @@ public struct KnownSecrets: Sendable, Hashable {
     public var isEmpty: Bool { values.isEmpty }
     public var count: Int { values.count }
 
-    /// Adds VALUE when it is long enough to search for and is not itself a mask.
+    /// Adds VALUE (blanks around it dropped) when it is long enough to search for and is not itself a mask.
     public mutating func insert<S: StringProtocol>(_ value: S) {
-        let v = Array(value.utf8)
+        var v = Array(value.utf8)
+        while let l = v.last, l == 32 || l == 9 { v.removeLast() }
+        if let i = v.firstIndex(where: { $0 != 32 && $0 != 9 }) { v.removeFirst(i) } else { v = [] }
         guard v.count >= Self.minimumLength, !value.contains(Self.mask), !value.contains("<quoted>"),
             seen.insert(v).inserted
         else { return }

@@ -39,7 +39,7 @@ public struct PlutoLogClassifier {
         "informational", "cannot respond", "no suitable", "oakley", "traffic selectors", "ts_unacceptable",
         "established", "initiating", "fatal", "ipsec.service", "failed to start", "our auth:", "policy: ", "digital-signature", "shared-key-mac",
         "sending my cert", "has expired", "retransmit so", "deleting", "invalid_major_version", "allow ikev1", "notification",
-        "pk12util", "pkcs12 import", "ipsec import",
+        "pk12util", "pkcs12 import", "ipsec import", "our idtype:", "id type: id_", "redirects to new gateway",
         "anom_abend", "is pluto running",
         "libreswan version",  // not classified: lets the reader pick the version up in the same pass
     ].map { Array($0.utf8) }
@@ -105,7 +105,8 @@ public struct PlutoLogClassifier {
 
     public mutating func classify(_ raw: Substring, file: String, line: Int) -> IKEEvent? {
         let rawMsg = LogPrefix.strip(raw)
-        if rawMsg.hasPrefix("|") || rawMsg.isEmpty { return nil }  // debug lines
+        // Debug lines, but for the one that says which ID type went out (an admin's `grep "ID type"`).
+        if rawMsg.isEmpty || (rawMsg.hasPrefix("|") && Self.debugIDType(rawMsg) == nil) { return nil }
         // The kind is read from the raw message (nothing of it is kept); everything kept from here on
         // (connection name, details, evidence) comes from the redacted line.
         let rawLower = LowerBytes(rawMsg)
@@ -179,6 +180,16 @@ public struct PlutoLogClassifier {
                 details["id"] = String(msg[r.upperBound...].prefix(while: { $0 != "'" }))
                 break
             }
+        case .ourID:
+            // `our idtype: ID_IPV4_ADDR; our id=192.1.2.45; their idtype: ...` (3.x/4.x spell the type ID_...)
+            if let r = msg.range(of: "our idtype: ") {
+                details["idType"] = String(msg[r.upperBound...].prefix(while: { $0 != ";" && $0 != " " })).replacingOccurrences(of: "ID_", with: "")
+                if let i = msg.range(of: "our id=") { details["id"] = String(msg[i.upperBound...].prefix(while: { $0 != ";" })) }
+            } else if let t = Self.debugIDType(msg) {
+                details["idType"] = t
+            } else {
+                return nil
+            }
         case .kernelSAInstallFailed:
             details["errno"] = Self.number(after: "errno ", in: lower)
         case .kernelSAGone:
@@ -207,6 +218,10 @@ public struct PlutoLogClassifier {
             if let r = msg.range(of: "no connection is known for ") { details["proposed"] = String(msg[r.upperBound...]) }
         case .noSuitableConnection:
             details["ikeVersion"] = lower.contains("main mode") || lower.contains("aggressive mode") ? "IKEv1" : "IKEv2"
+        case .redirected:
+            if let r = msg.range(of: "redirects to new gateway ") {
+                details["gateway"] = String(msg[r.upperBound...].prefix(while: { $0.isHexDigit || $0 == "." || $0 == ":" }))
+            }
         case .initiating:
             if let conn, lower.contains("main mode") || lower.contains("aggressive") { phase1Started.insert(conn) }
             details["ikeVersion"] = lower.contains("ikev1") || lower.contains("main mode") || lower.contains("aggressive") ? "IKEv1" : "IKEv2"
@@ -319,6 +334,8 @@ public struct PlutoLogClassifier {
         {
             return .ikeEstablished
         }
+        if m.has("our idtype:") || m.has("id type: id_") { return .ourID }
+        if m.has("redirects to new gateway") { return .redirected }
         if Self.authMethod(m) != nil { return .authMethod }
         if m.has("initiating ikev2") || m.has("initiating ikev1") || m.has("initiating main mode")
             || m.has("initiating aggressive mode")
@@ -356,6 +373,18 @@ public struct PlutoLogClassifier {
         if m.has("socket") { return "socket" }
         if m.has("addconn") || m.has("config") || m.has("ipsec.conf") { return "config" }
         return nil
+    }
+
+    /// The ID type of pluto's payload dump, `IPV4_ADDR` from `|    ID type: ID_IPV4_ADDR (0x1)`; nil for any other
+    /// line. Exactly that shape: it is the only debug line read (debug lines can hold secrets).
+    static func debugIDType(_ msg: Substring) -> String? {
+        let body = msg.dropFirst().drop(while: { $0 == " " })
+        guard msg.first == "|", body.hasPrefix("ID type: ID_") else { return nil }
+        let rest = body.dropFirst("ID type: ID_".count)
+        let type = rest.prefix(while: { ($0.isASCII && $0.isUppercase) || $0.isNumber || $0 == "_" })
+        let tail = rest.dropFirst(type.count)
+        guard !type.isEmpty, tail.hasPrefix(" (0x"), tail.hasSuffix(")"), tail.dropFirst(4).dropLast().allSatisfy(\.isHexDigit) else { return nil }
+        return String(type)
     }
 
     /// How this end authenticates, `psk`, `signature` or `null`, where a line says so:

@@ -58,9 +58,10 @@ public struct LineRedactor {
         var out: String
         if secretOnNextLine && !blank {
             secretOnNextLine = false
-            learn(line)
+            learnMasked(line)
             out = "\(indent)\"\(Self.mask)\""
         } else if inKeyBlock {
+            if !blank { learnMasked(line) }
             if line.contains("}") {
                 inKeyBlock = false
                 out = "\(indent)}"
@@ -113,6 +114,7 @@ public struct LineRedactor {
             return String(head)
         }
         if rest.contains("{") {
+            learnMasked(rest)
             let closed = rest[rest.firstIndex(of: "{")!...].contains("}")
             inKeyBlock = !closed
             return "\(head) { \(Self.mask)\(closed ? " }" : "")"
@@ -145,6 +147,17 @@ public struct LineRedactor {
             return e
         }
         return nil
+    }
+
+    /// Remembers what a line masked whole (a key block's line, the line after `IDs : PSK`) may hold: the
+    /// line, every piece between its quotes, and the value of a secrets entry inside it (a mangled paste).
+    mutating func learnMasked(_ line: Substring) {
+        let t = line.drop(while: { $0 == " " || $0 == "\t" })
+        known.insert(t)
+        if t.contains("\"") || t.contains("'") {
+            for piece in t.split(whereSeparator: { $0 == "\"" || $0 == "'" }) { known.insert(piece.drop(while: { $0 == " " || $0 == "\t" })) }
+        }
+        if let e = Self.secretKeyword(in: t.utf8) { learn(Substring(t.utf8[e...])) }
     }
 
     /// Remembers the secret in REST (what follows `: PSK`) as ipsec.secrets(5) reads it: what its pair of

@@ -91,12 +91,13 @@ public enum SnapshotBuilder {
                 classifier.known = doc.knownSecrets
                 if let line = Self.plutoNotRunning(doc) { snap.plutoNotRunning = line; continue }
                 let r = StatusParser.parse(doc)
-                // `our auth:rsasig` / `policy: PSK+...`: how this end authenticates, for the auth rules.
-                // Only those two line shapes are classified: a hub's status has tens of thousands of other lines.
+                // `our auth:rsasig` / `policy: PSK+...`: how this end authenticates, and `our idtype:` the ID it
+                // sends, for the auth rules. Only those line shapes are classified: a hub's status has tens of thousands of other lines.
                 try? LineSource(doc).forEachBytes { n, bytes in
                     let raw = UnsafeRawBufferPointer(bytes)
-                    guard Self.ourAuth.withUnsafeBytes({ PlutoLogClassifier.find(raw, $0) }) || Self.policy.withUnsafeBytes({ PlutoLogClassifier.find(raw, $0) }),
-                        let e = classifier.classify(bytes: bytes, file: doc.name, line: n), e.kind == .authMethod
+                    guard Self.ourAuth.withUnsafeBytes({ PlutoLogClassifier.find(raw, $0) }) || Self.policy.withUnsafeBytes({ PlutoLogClassifier.find(raw, $0) })
+                        || Self.ourIDType.withUnsafeBytes({ PlutoLogClassifier.find(raw, $0) }),
+                        let e = classifier.classify(bytes: bytes, file: doc.name, line: n), e.kind == .authMethod || e.kind == .ourID
                     else { return true }
                     snap.events.append(e)
                     return true
@@ -156,6 +157,7 @@ public enum SnapshotBuilder {
 
     static let ourAuth = Array("our auth:".utf8)
     static let policy = Array("policy: ".utf8)
+    static let ourIDType = Array("our idtype: ".utf8)
 
     /// `whack: Pluto is not running (no "/run/pluto/pluto.ctl")` instead of a status output.
     static func plutoNotRunning(_ doc: RawDocument) -> SourceLine? {

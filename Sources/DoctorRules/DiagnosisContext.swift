@@ -122,6 +122,19 @@ public struct DiagnosisContext: Sendable {
         return (localEvents(.authMethod, name).last ?? local.events.events(.authMethod).last { $0.connection == nil })?.details["method"]
     }
 
+    /// The peer's address for NAME: its config's right=, else the address a log line of this end names
+    /// (`packet from 192.1.2.23:500: ...`, an ICMP error's complainant); nil when nothing says.
+    public func peerAddress(_ name: String) -> String? {
+        if let r = config(name)?.remote("")?.value, !r.hasPrefix("%") { return r }
+        return (localEvents(.icmpError, name).last?.details["complainant"]).flatMap { $0.isEmpty ? nil : $0 }
+            ?? local.events.buckets.lazy.filter { $0.key.connection == name }.flatMap { $0.value.first + $0.value.latest }
+            .compactMap { $0.details["peerAddress"] }.first
+    }
+
+    /// The peer's address as a command argument: a placeholder to replace when nothing says (`host the peer`
+    /// would not run when pasted).
+    public func peerAddressArgument(_ name: String) -> String { peerAddress(name) ?? "PEER_ADDRESS" }
+
     /// `ipsec` commands spelled for this end's Libreswan version.
     public var cli: IpsecCLI { IpsecCLI(version: local.libreswanVersion) }
 

@@ -28,6 +28,22 @@ struct LogParsingTests {
         return log
     }
 
+    /// Lines from Libreswan's test-suite transcripts (Tests/corpus/vectors: v3.32 and v5.4 `ipsec status | grep
+    /// idtype`, v4.12 `grep "ID type" /tmp/pluto.log`).
+    @Test("the ID type this end sends: status `our idtype:` in both spellings, and only that one debug line")
+    func ourIDType() {
+        var c = PlutoLogClassifier()
+        let v3 = c.classify("000 \"ikev2-westnet-eastnet-x509-cr\":   our idtype: ID_IPV4_ADDR; our id=192.1.2.45; their idtype: ID_IPV4_ADDR; their id=192.1.2.23", file: "s", line: 1)
+        #expect(v3?.kind == .ourID && v3?.details["idType"] == "IPV4_ADDR" && v3?.details["id"] == "192.1.2.45")
+        let v5 = c.classify("\"westnet-eastnet-ipv4-psk-ikev2\":   our idtype: FQDN; our id=@west; their idtype: FQDN; their id=@east", file: "s", line: 2)
+        #expect(v5?.details["idType"] == "FQDN" && v5?.details["id"] == "@west" && v5?.connection == "westnet-eastnet-ipv4-psk-ikev2")
+        let dump = c.classify("|    ID type: ID_IPV4_ADDR (0x1)", file: "s", line: 3)
+        #expect(dump?.kind == .ourID && dump?.details["idType"] == "IPV4_ADDR")
+        // Any other debug line stays unread, an ID-type look-alike with more on it too.
+        #expect(c.classify("|    ID type: ID_IPV4_ADDR (0x1) and more", file: "s", line: 4) == nil)
+        #expect(c.classify("| authentication failed, PSK 0123", file: "s", line: 5) == nil)
+    }
+
     @Test("IKEv2 PSK mismatch: initiator sees AUTHENTICATION_FAILED, responder the hash mismatch")
     func ikev2PSK() {
         let west = classify("ikev2-psk-mismatch", "west", "ipsec-up.txt")

@@ -49,8 +49,8 @@ struct CorpusTests {
             if ok || inCandidates { named += 1 }
         }
         let n = Double(Self.cases.count)
-        #expect(Double(right) / n >= 0.86, "first-code accuracy \(right)/\(Self.cases.count); misses:\n\(misses.joined(separator: "\n"))")
-        #expect(Double(named) / n >= 0.96, "first code or a named candidate \(named)/\(Self.cases.count)")
+        #expect(Double(right) / n >= 0.92, "first-code accuracy \(right)/\(Self.cases.count); misses:\n\(misses.joined(separator: "\n"))")
+        #expect(Double(named) / n >= 0.98, "first code or a named candidate \(named)/\(Self.cases.count)")
     }
 
     /// Users' pastes from public issue threads (Tests/corpus/threads), labelled with the cause the thread
@@ -108,6 +108,19 @@ struct CorpusTests {
         ("v5.4", "ikev1-policy-01-drop", "ike-version-mismatch", nil, ["peer-unreachable", "auth-failed", "peer-ike-not-running"]),
         // 5.x signs and sends `IPV4_ADDR '192.1.2.145'`: the ID is not in the certificate's SAN.
         ("v5.4", "ikev2-x509-07-san-ip-mismatch", "id-mismatch", "id-not-in-san", ["auth-failed"]),
+        // 3.x/4.x status `our idtype: ID_IPV4_ADDR; our id=192.1.2.45` with a certificate, AUTHENTICATION_FAILED.
+        ("v3.32", "ikev2-x509-34-id-notany-responder", "id-mismatch", "id-not-in-san", ["auth-failed"]),
+        // IKEv1 Main Mode: the same ID, and the peer's INVALID_ID_INFORMATION.
+        ("v5.4", "ikev1-x509-19-id-notany-responder", "id-mismatch", "id-not-in-san", ["auth-failed"]),
+        // 4.x: the admin's `grep "ID type"` of the debug log shows only ID_IPV4_ADDR.
+        ("v4.12", "ikev2-x509-07-san-ip-mismatch", "id-mismatch", "id-not-in-san", ["auth-failed"]),
+        // The same IKEv1 refusal with a DN as ID stays a certificate refusal (the CRL test: revoked).
+        ("v4.12", "nss-cert-crl-02", "auth-failed", nil, ["id-mismatch"]),
+        // Only `ipsec status`, twice: IKE_SA_INIT still retransmitted, a second attempt; the peer has no pluto.
+        ("v5.4", "ikev2-53-clean-pending", "peer-unreachable", nil, ["peer-ike-not-running"]),
+        ("v3.32", "ikev2-53-clean-pending", "peer-unreachable", nil, ["peer-ike-not-running"]),
+        // IKEv2 REDIRECT to a gateway whose IKE_SA_INIT then times out; the first gateway's answers do not count.
+        ("v5.4", "ikev2-redirect-04-auth-down", "peer-unreachable", nil, []),
     ])
     func oneEnd(_ tag: String, _ test: String, _ code: String, _ cause: String?, _ others: [String]) throws {
         let path = "\(Repo.root)/Tests/corpus/vectors/\(tag)/\(test)/west.console.txt"

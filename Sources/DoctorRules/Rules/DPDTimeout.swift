@@ -31,7 +31,7 @@ struct DPDTimeout: Rule {
                     """,
                 evidence: ev,
                 remedy: Remedy(summary: "Restore IKE reachability to \(peer); keep DPD so the tunnel recovers automatically.", steps: [
-                    .check(.local, "Check the peer still answers IKE (look for replies)", "tcpdump -ni any 'udp port 500 or udp port 4500' and host \(peer)"),
+                    .check(.local, "Check the peer still answers IKE (look for replies)", "tcpdump -ni any 'udp port 500 or udp port 4500' and host \(ctx.peerAddressArgument(name))"),
                     .check(.peer, "Check the peer's daemon and firewall", "systemctl status ipsec; nft list ruleset | grep -nE 'dport (500|4500)'"),
                     RemedyBuilder.setKey("dpdaction", to: "restart", in: conn, connectionName: name, end: .local, why: "Re-establish automatically when the peer is back (IKEv1; IKEv2 revives connections with auto=start)"),
                 ]),

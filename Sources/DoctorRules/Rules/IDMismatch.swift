@@ -14,11 +14,23 @@ struct IDMismatch: Rule {
     ]
 
     /// This end signed with a certificate, sent an IP address as its ID (no leftid, or leftid=%defaultroute-like)
-    /// and the peer refused it: certificates seldom hold IP-address SANs, and Libreswan checks the ID against
-    /// the SAN, so that is the likeliest refusal. Only this end's view; the event that shows the ID sent.
+    /// and the peer refused it (IKEv2 AUTHENTICATION_FAILED, IKEv1 Main Mode INVALID_ID_INFORMATION):
+    /// certificates seldom hold IP-address SANs, and Libreswan checks the ID against the SAN, so that is the
+    /// likeliest refusal. Only this end's view; the event that shows the ID sent: 5.x's `sent IKE_AUTH request
+    /// ... and IPV4_ADDR '...'`, the status's `our idtype:`, or pluto's payload dump when every ID type in it
+    /// is an address (it shows the IDs sent and received alike).
     static func certificateWithIPID(_ ctx: DiagnosisContext, _ name: String) -> IKEEvent? {
-        guard ctx.peer == nil, ctx.authMethod(name) == "signature", !ctx.localEvents(.authFailedReceived, name).isEmpty else { return nil }
-        return ctx.localEvents(.authMethod, name).last { ["IPV4_ADDR", "IPV6_ADDR"].contains($0.details["idType"] ?? "") }
+        guard ctx.peer == nil, ctx.authMethod(name) == "signature", refusal(ctx, name) != nil else { return nil }
+        let ip: (IKEEvent) -> Bool = { ["IPV4_ADDR", "IPV6_ADDR"].contains($0.details["idType"] ?? "") }
+        if let sent = ctx.localEvents(.authMethod, name).last(where: ip) { return sent }
+        let ids = ctx.localEvents(.ourID, name)
+        if let status = ids.last(where: { $0.details["id"] != nil }) { return ip(status) ? status : nil }
+        return !ids.isEmpty && ids.allSatisfy(ip) ? ids.last : nil
+    }
+
+    /// The peer's refusal of this end's authentication: AUTHENTICATION_FAILED, or IKEv1's INVALID_ID_INFORMATION.
+    static func refusal(_ ctx: DiagnosisContext, _ name: String) -> IKEEvent? {
+        ctx.localEvents(.authFailedReceived, name).first ?? ctx.localEvents(.idRejectedReceived, name).first
     }
 
     func evaluate(_ ctx: DiagnosisContext) -> [Finding] {
@@ -92,7 +104,9 @@ struct IDMismatch: Rule {
     }
 
     func ipIDRefused(_ ctx: DiagnosisContext, _ name: String, _ sent: IKEEvent) -> Finding {
-        let id = sent.details["id"] ?? "?"
+        let id = sent.details["id"].map { "the IP address \($0)" } ?? "an IP address"
+        let refused = Self.refusal(ctx, name)
+        let answer = refused?.kind == .idRejectedReceived ? "INVALID_ID_INFORMATION (IKEv1 Main Mode's answer to a refused ID or certificate)" : "AUTHENTICATION_FAILED"
         let mine = ctx.config(name)
         let cert = mine?.local("cert")?.value
         var steps = [RemedyStep.check(.peer, "Read why the peer refused this end's certificate (the line decides)",
@@ -101,16 +115,16 @@ struct IDMismatch: Rule {
         steps.append(ctx.cli.restart(name, end: .both))
         return Finding(
             code: Self.code, severity: .error, connection: name,
-            title: "The peer refused this end's certificate; the ID it sent, the IP address \(id), is most likely not in the certificate's subjectAltName",
+            title: "The peer refused this end's certificate; the ID it sent, \(id), is most likely not in the certificate's subjectAltName",
             explanation: """
-                This end authenticates with a certificate and sent the IP address \(id) as its ID (that is what \
-                Libreswan sends when leftid= is not set). The peer answered AUTHENTICATION_FAILED. The peer \
+                This end authenticates with a certificate and sent \(id) as its ID (that is what \
+                Libreswan sends when leftid= is not set). The peer answered \(answer). The peer \
                 accepts a certificate only when the ID sent is one of its subjectAltNames, and certificates seldom \
                 carry an IP-address SAN, so that is the likeliest reason; an unknown CA, an expired or revoked \
                 certificate, or a rightid on the peer that expects another ID give the same answer. The peer's log \
                 decides (`subjectAltName ... does not match` / `Peer ID ... mismatched` for the ID).
                 """,
-            evidence: DiagnosisContext.sample(ctx.localEvents(.authFailedReceived, name), 1) + [sent.source] + [mine?.local("id")?.source, mine?.local("cert")?.source].compactMap { $0 },
+            evidence: [refused?.source, sent.source].compactMap { $0 } + [mine?.local("id")?.source, mine?.local("cert")?.source].compactMap { $0 },
             remedy: Remedy(summary: "Send an ID the certificate holds (leftid=%fromcert, or a SAN of it) and have the peer expect it, or reissue the certificate with the IP as a SAN.", steps: steps),
             rank: Rank.authentication - 1, cause: CredentialCause.idNotInSAN.rawValue,
             candidates: [

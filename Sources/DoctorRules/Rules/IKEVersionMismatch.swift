@@ -74,7 +74,7 @@ struct IKEVersionMismatch: Rule {
         var steps: [RemedyStep] = [
             .check(.peer, "Read what the peer did with the IKEv1 packet (the line decides between the version, the authby and the path)",
                    "journalctl -u ipsec --since -1h --no-pager | grep -E 'ignoring IKEv1|IKEv1 .*(drop|reject)|initial Main Mode message received|no connection has been authorized'"),
-            .check(.both, "If the peer's log has nothing: watch UDP 500 on the wire on both ends while retrying", "tcpdump -ni any 'udp port 500 or udp port 4500' and host \(peerAddr)"),
+            .check(.both, "If the peer's log has nothing: watch UDP 500 on the wire on both ends while retrying", "tcpdump -ni any 'udp port 500 or udp port 4500' and host \(ctx.peerAddressArgument(name))"),
         ]
         steps.append(RemedyBuilder.setKey("ikev2", to: "insist", in: mine, connectionName: name, end: .both,
                                           why: "Move the tunnel to IKEv2 on both ends (Libreswan 4.x; on 5.x write keyexchange=ikev2)"))

@@ -31,11 +31,27 @@ struct PeerUnreachable: Rule {
                 || !ctx.anyEvents(.ikeVersionRefused, name).isEmpty
                 || !ctx.peerEvents(.ikeNoProposalLocal, name).isEmpty
             let conn = ctx.config(name)
-            let peerAddr = conn?.remote("")?.value ?? unreachable.last?.details["complainant"] ?? "the peer"
+            let peerAddr = ctx.peerAddress(name) ?? unreachable.last?.details["complainant"] ?? "the peer"
+            let peerArg = ctx.peerAddressArgument(name)
+            // Redirected (RFC 5685) to a gateway that then never answers: the original gateway's answers do not count.
+            let before: (IKEEvent, IKEEvent) -> Bool = { ($0.source.file, $0.source.line) < ($1.source.file, $1.source.line) }
+            let redirects = ctx.localEvents(.redirected, name)
+            if let lost = ctx.localEvents(.timeout, name).first(where: { t in Self.firstMessageStates.contains(t.state ?? "") && redirects.contains { before($0, t) } }),
+                let redirect = redirects.last(where: { before($0, lost) }), let gateway = redirect.details["gateway"], !gateway.isEmpty
+            {
+                return finding(name, gateway, "\(peerAddr == "the peer" ? "The peer" : peerAddr) redirects this end to \(gateway), which does not answer",
+                               "\(peerAddr == "the peer" ? "The peer" : peerAddr) accepted this end and then redirected it (IKEv2 REDIRECT, RFC 5685) to the gateway \(gateway). This end's first IKE message to \(gateway) got no answer and timed out; pluto goes back to \(peerAddr), which redirects it again. \(gateway) is down, unreachable from here, or drops UDP 500/4500; or \(peerAddr)'s redirect list names the wrong gateway.",
+                               [redirect.source, lost.source],
+                               [.check(.peer, "On \(peerAddr): the gateway(s) it redirects to (redirect-to= / global-redirect-to=)", "ipsec status | grep -i redirect")]
+                                   + routeSteps(gateway) + HostFirewall(ctx.local).acceptIKE(.local, from: gateway))
+            }
             if let last = unreachable.last, !answered {
                 return finding(name, peerAddr, "\(last.details["error"] ?? "unreachable"): no route to \(peerAddr)",
                                "The kernel reported ICMP destination unreachable (\(last.details["error"] ?? "errno \(last.details["errno"] ?? "?")")) for IKE packets to \(peerAddr): there is no working route to it, or a router on the way rejects it.",
-                               DiagnosisContext.sample(unreachable), routeSteps(peerAddr))
+                               DiagnosisContext.sample(unreachable), routeSteps(peerArg))
+            }
+            if timeouts.isEmpty, !answered, !peerSawUs, !progressed, let pending = Self.pendingFirstMessage(ctx, name) {
+                return pendingFinding(ctx, name, peerAddr, pending)
             }
             guard !timeouts.isEmpty, !answered, !peerSawUs else { return nil }
             let ikev1 = Self.isIKEv1(ctx, name, timeouts)
@@ -51,10 +67,51 @@ struct PeerUnreachable: Rule {
             }
             var f = finding(name, peerAddr, "No answer from \(peerAddr) to the first IKE message", why,
                             DiagnosisContext.sample(timeouts, 1) + DiagnosisContext.sample(ctx.localEvents(.retransmission, name), 1),
-                            routeSteps(peerAddr) + HostFirewall(ctx.local).acceptIKE(.local, from: peerAddr)
+                            routeSteps(peerArg) + HostFirewall(ctx.local).acceptIKE(.local, from: peerArg)
                                 + HostFirewall(ctx.peer).acceptIKE(.peer, from: conn?.local("")?.value ?? "<this gateway's address>"))
             return f
         }
+    }
+
+    /// `ipsec status` states of NAME still waiting for the answer to the first IKE message, pluto retransmitting,
+    /// seen more than once:
+    ///
+    ///     #1: "westnet-eastnet-ipv4-psk-ikev2":500 sent IKE_SA_INIT request; RETRANSMIT in XXs; idle;                  (5.x)
+    ///     000 #1: "westnet-eastnet-ipv4-psk-ikev2":500 STATE_PARENT_I1 (sent v2I1, expected v2R1); EVENT_RETRANSMIT in XXs; idle;   (3.x)
+    static func pendingFirstMessage(_ ctx: DiagnosisContext, _ name: String) -> [StatusState]? {
+        let firstMessage = ["sent IKE_SA_INIT request", "PARENT_I1", "IKE_SA_INIT_I", "MAIN_I1", "AGGR_I1", "sent v2I1"]
+        let pending = (ctx.local.statusStates ?? []).filter { s in
+            s.connection == name && s.source.text.contains("RETRANSMIT in") && firstMessage.contains { s.source.text.contains($0) }
+        }
+        // One status taken seconds after `ipsec up` (`RETRANSMIT in 1s`) is a negotiation under way; the same
+        // wait in two status outputs, or a second attempt, is one that gets no answer.
+        return Set(pending.map(\.source)).count >= 2 ? pending : nil
+    }
+
+    /// Still retransmitting the first message when the status was taken: nothing has answered yet. Whether the
+    /// packets are lost on the way or the peer has no IKE daemon listening, this end alone cannot tell (pluto
+    /// logs the peer's ICMP port unreachable, if one comes back, only in its log, not in the status).
+    func pendingFinding(_ ctx: DiagnosisContext, _ name: String, _ peerAddr: String, _ pending: [StatusState]) -> Finding {
+        let serials = Set(pending.map(\.serial)).sorted().map { "#\($0)" }
+        let ikev1 = pending.contains { $0.source.text.contains("MAIN_I1") || $0.source.text.contains("AGGR_I1") }
+        var why = "The status shows \(serials.joined(separator: ", ")) still waiting for an answer to the first IKE message to \(peerAddr), pluto retransmitting it\(serials.count > 1 ? " (more than one attempt)" : ""). Nothing has come back: no IKE reply, and nothing in what was captured shows an ICMP error. Either the packets are lost on the way (a firewall dropping UDP 500/4500, a route, \(peerAddr) down), or \(peerAddr) is up but runs no IKE daemon; from this end alone the two look the same. A pluto log would decide: `asynchronous network error report ... Connection refused` (ICMP port unreachable) means the peer has no pluto listening."
+        if ikev1 { why += " This connection is IKEv1: a Libreswan 5.x peer drops IKEv1 silently by default (ikev1-policy=drop), which looks the same." }
+        let steps: [RemedyStep] = [
+            .check(.peer, "Is pluto running and listening on the peer?", "ipsec status | head -3; ss -ulnp | grep -E ':(500|4500) '"),
+            .check(.local, "Did the peer answer with ICMP port unreachable? (pluto logs it as Connection refused)", "journalctl -u ipsec --since -10min --no-pager | grep -E 'asynchronous network error|Connection refused|No route'"),
+        ] + routeSteps(ctx.peerAddressArgument(name)) + HostFirewall(ctx.local).acceptIKE(.local, from: ctx.peerAddressArgument(name))
+            + HostFirewall(ctx.peer).acceptIKE(.peer, from: ctx.config(name)?.local("")?.value ?? "<this gateway's address>")
+        var candidates = [
+            Candidate(code: Self.code, decidedBy: "tcpdump on the peer shows no IKE packet from this end arriving (lost on the path or dropped by a firewall)"),
+            Candidate(code: PeerIKENotRunning.code, decidedBy: "the peer's `ipsec status` says Pluto is not running, or this end's log has `Connection refused` (ICMP port unreachable)"),
+        ]
+        if ikev1 { candidates.append(Candidate(code: IKEVersionMismatch.code, decidedBy: "the peer's log says `ignoring IKEv1 packet` (ikev1-policy=drop)")) }
+        return Finding(
+            code: Self.code, severity: .error, connection: name,
+            title: "No answer from \(peerAddr) to the first IKE message: the peer is unreachable or runs no IKE daemon",
+            explanation: why, evidence: pending.prefix(3).map(\.source),
+            remedy: Remedy(summary: "Find out whether the peer's pluto is running, then make UDP 500 and 4500 pass between both gateways, both ways.", steps: steps),
+            rank: Rank.reachability + 1, candidates: candidates)
     }
 
     /// The connection negotiates IKEv1 (its config, or its log's Main Mode states / initiating line).
