@@ -11,22 +11,32 @@
 ///     west/journal.txt:135   ... DPD=passive : PM-@K "lab-psk-...-west-east"   (a mangled paste)
 ///                        ->  ... DPD=passive : PM-@K "<redacted>"
 ///
-/// The values live in memory only, for the length of one snapshot's build; no model holds them. Values
-/// shorter than `minimumLength` are not searched for (masking every `secret` or `1234` in every log line
-/// would destroy the evidence): they are masked by syntax only.
+/// A value of `window` bytes or more is masked wherever any `window`-byte run of it turns up: a mangled
+/// paste glues a PSK to whatever came before or after it (`: PSK "Charactelab-psk-...`), so where the
+/// secret starts and ends is not known, only that those bytes were in a secret's place. Shorter values are
+/// masked where they turn up whole; values shorter than `minimumLength` are not searched for (masking every
+/// `1234` in every log line would destroy the evidence): syntax alone masks them.
+///
+/// The values live in memory only, for the length of one snapshot's build; no model holds them.
 public struct KnownSecrets: Sendable, Hashable {
     public static let minimumLength = 6
+    /// Runs of this many bytes of a longer value are masked wherever they turn up.
+    public static let window = 16
     /// What replaces a secret (the redactor's mask too).
     public static let mask = "<redacted>"
 
     /// The values, as bytes.
     private(set) var values: [[UInt8]] = []
-    /// The values by their first `minimumLength` bytes, longest first (a value that contains another is
-    /// masked whole): a hub's ten thousand PSKs cost one lookup, not ten thousand comparisons.
-    private var byHead: [UInt64: [[UInt8]]] = [:]
+    private var seen: Set<[UInt8]> = []
+    /// Whole values by their first `minimumLength` bytes: a hub's ten thousand PSKs cost one lookup per
+    /// candidate position, not ten thousand comparisons.
+    private var byHead: [UInt64: [Int]] = [:]
     /// One bit per first two bytes of a value: most positions of most lines are rejected with one bit test.
     private var firstPairs = [UInt64](repeating: 0, count: 1024)
-    private var seen: Set<[UInt8]> = []
+    /// Every `window`-byte run of the longer values by its rolling hash: (value, offset).
+    private var windows: [UInt64: [(Int32, Int32)]] = [:]
+    /// One bit per low 20 bits of a run's hash (the same one-bit rejection, for the rolling hash).
+    private var windowBits: [UInt64] = []
 
     public init() {}
 
@@ -44,49 +54,70 @@ public struct KnownSecrets: Sendable, Hashable {
         guard v.count >= Self.minimumLength, !value.contains(Self.mask), !value.contains("<quoted>"),
             seen.insert(v).inserted
         else { return }
+        let index = values.count
         values.append(v)
-        var bucket = byHead[Self.head(v, 0)] ?? []
-        bucket.insert(v, at: bucket.firstIndex { $0.count < v.count } ?? bucket.count)
-        byHead[Self.head(v, 0)] = bucket
+        byHead[Self.head(v, 0), default: []].append(index)
         let pair = Int(v[0]) << 8 | Int(v[1])
         firstPairs[pair >> 6] |= 1 << UInt64(pair & 63)
+        guard v.count >= Self.window else { return }
+        if windowBits.isEmpty { windowBits = [UInt64](repeating: 0, count: 1 << 14) }
+        var h = Self.rollingHash(v, 0)
+        for off in 0...(v.count - Self.window) {
+            if off > 0 { h = Self.roll(h, out: v[off - 1], in: v[off + Self.window - 1]) }
+            windows[h, default: []].append((Int32(index), Int32(off)))
+            windowBits[Int(h & 0xFFFFF) >> 6] |= 1 << (h & 63)
+        }
     }
 
     public mutating func formUnion(_ other: KnownSecrets) {
         for v in other.values { insert(String(decoding: v, as: UTF8.self)) }
     }
 
-    /// LINE with every known value replaced by the mask; LINE itself (no copy) when it holds none.
+    /// LINE with every known value, and every `window`-byte run of a longer one, replaced by the mask (one
+    /// mask per masked stretch); LINE itself when it holds none.
     public func scrub<S: StringProtocol>(_ line: S) -> String {
         guard !values.isEmpty else { return String(line) }
         var s = String(line)
         return s.withUTF8 { u -> String? in
-            guard u.count >= Self.minimumLength, firstMatch(u, from: 0) != nil else { return nil }
+            guard u.count >= Self.minimumLength, let base = u.baseAddress else { return nil }
+            var marks: [Bool] = []
+            func mark(_ at: Int, _ n: Int) {
+                if marks.isEmpty { marks = [Bool](repeating: false, count: u.count) }
+                for k in at..<(at + n) { marks[k] = true }
+            }
+            for i in 0...(u.count - Self.minimumLength) {
+                let pair = Int(u[i]) << 8 | Int(u[i + 1])
+                guard firstPairs[pair >> 6] & (1 << UInt64(pair & 63)) != 0, let bucket = byHead[Self.head(u, i)] else { continue }
+                for vi in bucket where values[vi].count <= u.count - i {
+                    if values[vi].withUnsafeBytes({ memcmp(base + i, $0.baseAddress!, $0.count) }) == 0 { mark(i, values[vi].count) }
+                }
+            }
+            if !windows.isEmpty, u.count >= Self.window {
+                var h = Self.rollingHash(u, 0)
+                for i in 0...(u.count - Self.window) {
+                    if i > 0 { h = Self.roll(h, out: u[i - 1], in: u[i + Self.window - 1]) }
+                    guard windowBits[Int(h & 0xFFFFF) >> 6] & (1 << (h & 63)) != 0, let spots = windows[h] else { continue }
+                    for (vi, off) in spots where values[Int(vi)].withUnsafeBytes({ memcmp(base + i, $0.baseAddress! + Int(off), Self.window) }) == 0 {
+                        mark(i, Self.window)
+                        break
+                    }
+                }
+            }
+            guard !marks.isEmpty else { return nil }
             var out: [UInt8] = []
             out.reserveCapacity(u.count)
             var i = 0
-            while let (at, len) = firstMatch(u, from: i) {
-                out += u[i..<at]
-                out += Self.mask.utf8
-                i = at + len
+            while i < u.count {
+                if marks[i] {
+                    out += Self.mask.utf8
+                    while i < u.count, marks[i] { i += 1 }
+                } else {
+                    out.append(u[i])
+                    i += 1
+                }
             }
-            out += u[i...]
             return String(decoding: out, as: UTF8.self)
         } ?? s
-    }
-
-    /// The first position at or after FROM where a value starts, and that value's length.
-    private func firstMatch(_ u: UnsafeBufferPointer<UInt8>, from: Int) -> (Int, Int)? {
-        guard u.count - from >= Self.minimumLength, let base = u.baseAddress else { return nil }
-        for i in from..<(u.count - Self.minimumLength + 1) {
-            let pair = Int(u[i]) << 8 | Int(u[i + 1])
-            guard firstPairs[pair >> 6] & (1 << UInt64(pair & 63)) != 0 else { continue }
-            guard let bucket = byHead[Self.head(u, i)] else { continue }
-            for v in bucket where v.count <= u.count - i {
-                if v.withUnsafeBytes({ memcmp(base + i, $0.baseAddress!, v.count) }) == 0 { return (i, v.count) }
-            }
-        }
-        return nil
     }
 
     /// The first `minimumLength` bytes of U from I, packed.
@@ -94,5 +125,20 @@ public struct KnownSecrets: Sendable, Hashable {
         var h: UInt64 = 0
         for k in 0..<minimumLength { h = h << 8 | UInt64(u[i + k]) }
         return h
+    }
+
+    private static let base: UInt64 = 1_099_511_628_211
+    /// base^(window-1): what the byte leaving the window weighs.
+    private static let outWeight: UInt64 = (1..<window).reduce(1) { h, _ in h &* base }
+
+    /// Polynomial hash of U[I..<I+window].
+    private static func rollingHash<C: RandomAccessCollection>(_ u: C, _ i: Int) -> UInt64 where C.Element == UInt8, C.Index == Int {
+        var h: UInt64 = 0
+        for k in 0..<window { h = h &* base &+ UInt64(u[i + k]) }
+        return h
+    }
+
+    private static func roll(_ h: UInt64, out: UInt8, in: UInt8) -> UInt64 {
+        (h &- UInt64(out) &* outWeight) &* base &+ UInt64(`in`)
     }
 }

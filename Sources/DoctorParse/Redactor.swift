@@ -1,5 +1,9 @@
 import DoctorModel
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Masks secrets, and escapes terminal control characters, in every line before any parser, warning or
 /// evidence sees it: `LineSource` runs each line of each document through one `LineRedactor`, whatever
 /// file the text arrived in (a secrets line pasted into a session, key hex under the wrong file name).
@@ -301,7 +305,14 @@ extension KnownSecrets {
         var known = KnownSecrets()
         for doc in documents {
             var redactor = LineRedactor()
+            // A quoted string in a format that prints none is something cut loose from elsewhere (LineSource
+            // masks it): what it holds is masked wherever else it turns up, too.
+            let quoteFree = doc.kind?.printsNoQuotedStrings ?? false
             try? LineSource(doc).forEachBytes { _, bytes in
+                if quoteFree, let p = bytes.baseAddress, memchr(p, 34, bytes.count) != nil {
+                    let pieces = String(decoding: bytes, as: UTF8.self).split(separator: "\"", omittingEmptySubsequences: false)
+                    for piece in pieces.dropFirst().dropLast(pieces.count > 2 ? 1 : 0) { redactor.known.insert(piece) }
+                }
                 if redactor.inKeyBlock || redactor.secretOnNextLine || LineRedactor.secretKeyword(in: bytes) != nil {
                     _ = redactor.redact(Substring(String(decoding: bytes, as: UTF8.self)))
                 }

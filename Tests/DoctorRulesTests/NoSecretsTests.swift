@@ -171,6 +171,10 @@ struct SecretFormsTests {
         #expect(k.scrub("no secret here") == "no secret here")
         for i in 0..<10_000 { k.insert("hub-psk-\(i)-shared-prefix") }
         #expect(k.count == 10_002)
+        // A long value is masked wherever 16 bytes of it run: a mangled paste glues it to other text.
+        k.insert("Charactelab-psk-0b5e7d1c9a2f48e6")
+        #expect(k.scrub("expire adelab-psk-0b5e7d1c9a2f48e6-west\"") == "expire ad<redacted>-west\"")  // `elab-` is its too
+        #expect(k.scrub("x lab-psk-0b5e7d1 y") == "x lab-psk-0b5e7d1 y", "15 bytes of it are not enough")
         #expect(k.scrub("\"hub-psk-9999-shared-prefix\" and hub-psk-42-shared-prefix") == "\"<redacted>\" and <redacted>")
         var r = LineRedactor(known: k)
         #expect(r.redact("Nov 23 11:56:28.043771: \"lab-psk-10\" #1: initiating") == "Nov 23 11:56:28.043771: \"<redacted>\" #1: initiating")
