@@ -13,6 +13,8 @@ public struct DiagnosisContext: Sendable {
     private let configs: [String: ConnectionConfig]
     private let peerConfigs: [String: ConnectionConfig]
     private let trafficByName: Set<String>
+    let localPSKs: PSKIndex
+    let peerPSKs: PSKIndex
 
     public init(local: EndpointSnapshot, peer: EndpointSnapshot? = nil, connectionFilter: String? = nil) {
         var local = local
@@ -36,6 +38,8 @@ public struct DiagnosisContext: Sendable {
         self.configs = Dictionary((local.config?.connections ?? []).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         self.peerConfigs = Dictionary((peer?.config?.connections ?? []).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         self.trafficByName = Set((local.trafficStatus ?? []).map(\.connection))
+        self.localPSKs = PSKIndex(local.secrets)
+        self.peerPSKs = PSKIndex(peer?.secrets)
     }
 
     public func config(_ name: String) -> ConnectionConfig? { configs[name] }

@@ -1,4 +1,5 @@
 import DoctorModel
+import DoctorParse
 import Foundation
 import Testing
 
@@ -208,5 +209,46 @@ struct EngineTests {
         let out = DiagnosisEngine.rank([f("xfrm-counter", nil, .error, Rank.counters, symptom: true)])
         #expect(out.map(\.code) == ["xfrm-counter"])
         #expect(out.first?.isSymptom == false, "a lead is never marked a symptom")
+    }
+}
+
+@Suite("PSK lookup by ID")
+struct PSKIndexTests {
+    /// ipsec.secrets(5): the entry naming both IDs wins over `%any` and over one naming one ID, whatever the
+    /// order; a hub's 10,000 entries are looked up, not scanned (the answer must not change).
+    @Test("the entry naming both IDs wins; wildcards and single IDs stand in")
+    func choice() {
+        let conf = RawDocument(name: "ipsec.conf", content: .text("""
+            conn a
+                left=192.0.2.1
+                leftid=@west
+                right=192.0.2.2
+                rightid=@east
+                authby=secret
+            conn b
+                left=192.0.2.1
+                leftid=@west
+                right=192.0.2.9
+                rightid=@other
+                authby=secret
+            conn c
+                left=192.0.2.1
+                leftid=@nobody
+                right=192.0.2.7
+                authby=secret
+            """), kind: .ipsecConf)
+        let secrets = RawDocument(name: "ipsec.secrets", content: .text("""
+            %any : PSK "wildcard-secret"
+            @west : PSK "west-only-secret"
+            @west @east : PSK "pair-secret"
+            """), kind: .ipsecSecrets)
+        let (cfg, _) = IpsecConfParser.parse(conf, localAddresses: [IPPrefix("192.0.2.1")!], confined: true)
+        let (entries, _) = SecretsParser.parse(secrets)
+        let index = PSKIndex(entries)
+        let conn = { (n: String) in cfg.connections.first { $0.name == n } }
+        #expect(index.entry(for: conn("a"))?.source.line == 3)
+        #expect(index.entry(for: conn("b"))?.source.line == 1, "%any matches first when no entry names both")
+        #expect(index.entry(for: conn("c"))?.source.line == 1)
+        #expect(PSKIndex(Array(entries.dropFirst())).entry(for: conn("b"))?.source.line == 2, "one ID stands in")
     }
 }

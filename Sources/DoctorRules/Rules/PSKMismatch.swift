@@ -33,8 +33,8 @@ struct PSKMismatch: Rule {
             guard confirmed || (psk && (!rejected.isEmpty || !authTimeouts.isEmpty)) else { return nil }
             if ctx.isUp(name) == true && hash.isEmpty { return nil }
             var evidence = DiagnosisContext.sample(rejected) + DiagnosisContext.sample(authTimeouts, 1) + DiagnosisContext.sample(hash)
-            let mySecret = Self.secret(for: mine, in: ctx.local.secrets)
-            let theirSecret = Self.secret(for: theirs, in: ctx.peer?.secrets)
+            let mySecret = ctx.localPSKs.entry(for: mine)
+            let theirSecret = ctx.peerPSKs.entry(for: theirs)
             if let s = mySecret { evidence.append(s.source) }
             if let s = theirSecret { evidence.append(s.source) }
             if let a = mine?["authby"] { evidence.append(a.source) }
@@ -89,17 +89,9 @@ struct PSKMismatch: Rule {
         }
     }
 
-    static func secret(for conn: ConnectionConfig?, in secrets: [SecretEntry]?) -> SecretEntry? {
-        guard let secrets else { return nil }
-        let a = conn?.local("id")?.value ?? conn?.local("")?.value
-        let b = conn?.remote("id")?.value ?? conn?.remote("")?.value
-        return secrets.filter { $0.kind == "PSK" }.first { $0.matches(a, b) && $0.ids.count > 1 }
-            ?? secrets.filter { $0.kind == "PSK" }.first { $0.matches(a, b) }
-    }
-
     static func secretsDiffer(_ ctx: DiagnosisContext, mine: ConnectionConfig?, theirs: ConnectionConfig?) -> Bool? {
-        guard let a = secret(for: mine, in: ctx.local.secrets)?.fingerprint,
-            let b = secret(for: theirs, in: ctx.peer?.secrets)?.fingerprint
+        guard let a = ctx.localPSKs.entry(for: mine)?.fingerprint,
+            let b = ctx.peerPSKs.entry(for: theirs)?.fingerprint
         else { return nil }
         return a != b
     }
