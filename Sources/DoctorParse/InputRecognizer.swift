@@ -145,6 +145,7 @@ public enum InputRecognizer {
             // A pasted fragment (one line, no name, no timestamp) is a log when pluto's own words are in it.
             if classifier.kind(of: LowerBytes(msg)) != nil || msg.contains("STATE_MAIN_") || msg.contains("STATE_QUICK_")
                 || msg.contains("IKE_SA_INIT") || msg.contains("STATE_PARENT_") || msg.contains("STATE_V2_")
+                || msg.hasPrefix("NSS: ") || (msg.hasPrefix("testing ") && msg.hasSuffix(":"))  // pluto's start-up self-test
             {
                 score[.plutoLog, default: 0] += 3
             }

@@ -23,6 +23,8 @@ public struct PlutoLogClassifier {
     /// Connections whose IKEv1 Main/Aggressive Mode was seen starting: a secured notify before the ISAKMP SA
     /// is established still belongs to phase 1 (MAIN_I3 replies are encrypted).
     var phase1Started: Set<String> = []
+    /// Where pluto's start-up algorithm self-test last printed `testing AES_GCM_16:` (file, line).
+    var selfTest: (file: String, line: Int)?
     /// The capture's secrets: masked in every line the classifier keeps.
     public var known = KnownSecrets()
 
@@ -39,7 +41,7 @@ public struct PlutoLogClassifier {
         "informational", "cannot respond", "no suitable", "oakley", "traffic selectors", "ts_unacceptable",
         "established", "initiating", "fatal", "ipsec.service", "failed to start", "our auth:", "policy: ", "digital-signature", "shared-key-mac",
         "sending my cert", "has expired", "retransmit so", "deleting", "invalid_major_version", "allow ikev1", "notification",
-        "pk12util", "pkcs12 import", "ipsec import", "our idtype:", "id type: id_", "redirects to new gateway",
+        "pk12util", "pkcs12 import", "ipsec import", "our idtype:", "id type: id_", "redirects to new gateway", "testing ", "nss: aead",
         "anom_abend", "is pluto running",
         "libreswan version",  // not classified: lets the reader pick the version up in the same pass
     ].map { Array($0.utf8) }
@@ -110,13 +112,20 @@ public struct PlutoLogClassifier {
         // The kind is read from the raw message (nothing of it is kept); everything kept from here on
         // (connection name, details, evidence) comes from the redacted line.
         let rawLower = LowerBytes(rawMsg)
-        guard let rawKind = kind(of: rawLower) else { return nil }
+        // Pluto's start-up self-test (`testing AES_GCM_16:`, then its vectors): each algorithm's test is a passert,
+        // so an NSS failure inside it is pluto aborting, not a packet that failed to decrypt.
+        if rawMsg.hasPrefix("testing "), rawMsg.hasSuffix(":"), !rawMsg.contains(" \"") {
+            selfTest = (file, line)
+            return nil
+        }
+        let selfTestFailed = selfTest.map { $0.file == file && line - $0.line <= 40 } == true && rawLower.has("nss: ") && rawLower.has(" failed")
+        guard let rawKind = selfTestFailed ? .plutoAborted : kind(of: rawLower) else { return nil }
         let text = Redactor.redact(raw, known: known)
         // Usually redaction changes nothing: then the raw message's reading stands.
         let unchanged = text.utf8.count == raw.utf8.count && text.utf8.elementsEqual(raw.utf8)
         let msg = unchanged ? rawMsg : LogPrefix.strip(Substring(text))
         let lowerBytes = unchanged ? rawLower : LowerBytes(msg)
-        guard let kind = unchanged ? rawKind : kind(of: lowerBytes) else { return nil }
+        guard let kind = unchanged || selfTestFailed ? rawKind : kind(of: lowerBytes) else { return nil }
         let lower = String(decoding: lowerBytes.bytes, as: UTF8.self)
         let (conn, serial) = Self.connectionAndSerial(msg)
         var details: [String: String] = [:]
@@ -170,7 +179,7 @@ public struct PlutoLogClassifier {
             if let r = lower.range(of: " aged ") { details["aged"] = String(lower[r.upperBound...].prefix(while: { $0.isNumber || $0 == "." })) }
             details["byPeer"] = lower.contains("not sending notification") ? "yes" : "no"
         case .plutoAborted:
-            details["cause"] = Self.abortCause(lowerBytes)
+            details["cause"] = selfTestFailed ? "crypto-self-test" : Self.abortCause(lowerBytes)
         case .authMethod:
             details["method"] = Self.authMethod(lowerBytes)
             // 5.x names the ID it sends: `... with digital-signature ... and IPV4_ADDR '192.1.2.45'; Child SA #2 ...`

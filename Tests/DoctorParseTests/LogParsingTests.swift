@@ -44,6 +44,18 @@ struct LogParsingTests {
         #expect(c.classify("| authentication failed, PSK 0123", file: "s", line: 5) == nil)
     }
 
+    /// Tests/corpus/threads/gh-libreswan-334.txt (NSS 3.52 broke pluto's AES_GCM self-test, a passert).
+    @Test("an NSS failure inside pluto's start-up self-test is pluto aborting; the same line later is not")
+    func selfTest() {
+        var c = PlutoLogClassifier()
+        let fail = "May  3 14:06:20.349441: NSS: AEAD decryption using AES_GCM_16_128 and PK11_Decrypt() failed (SECERR: 2 (0x2): security library: received bad data.)"
+        #expect(c.classify("May  3 14:06:20.349410: testing AES_GCM_16:", file: "l", line: 6) == nil)
+        let e = c.classify(Substring(fail), file: "l", line: 8)
+        #expect(e?.kind == .plutoAborted && e?.details["cause"] == "crypto-self-test")
+        var later = PlutoLogClassifier()
+        #expect(later.classify(Substring(fail), file: "l", line: 500)?.kind != .plutoAborted)
+    }
+
     @Test("IKEv2 PSK mismatch: initiator sees AUTHENTICATION_FAILED, responder the hash mismatch")
     func ikev2PSK() {
         let west = classify("ikev2-psk-mismatch", "west", "ipsec-up.txt")

@@ -93,6 +93,12 @@ struct PlutoNotRunning: Rule {
                 .command(.local, "Create it if missing (an existing one is kept), then start again", "ipsec initnss; systemctl restart ipsec"),
                 read,
             ])
+        case "crypto-self-test":
+            return ("Its start-up self-test of the IKE algorithms against NSS failed, and pluto stops when one does: the NSS library does not behave as this Libreswan build expects, typically after an NSS upgrade (NSS 3.52 changed the AEAD interface; libreswan issue #334, fixed in later releases).", [
+                .check(.local, "Compare the Libreswan and NSS versions", "ipsec --version; rpm -q nss 2>/dev/null || dpkg -l 'libnss3*' 2>/dev/null | grep ^ii"),
+                .command(.local, "Update Libreswan to a release built for this NSS (or go back to the NSS it was built with), then start again", "systemctl restart ipsec"),
+                read,
+            ])
         case "kernel":
             return ("The kernel refused pluto's XFRM (netlink) interface: XFRM or ESP support is missing (container, minimal kernel, modules not loaded) or pluto lacks CAP_NET_ADMIN.", [
                 .check(.local, "Check that the kernel has XFRM and ESP", "ls /proc/net/xfrm_stat; modprobe -n -v esp4 xfrm_user; grep -E 'CONFIG_XFRM_USER|CONFIG_INET_ESP' /boot/config-$(uname -r)"),
