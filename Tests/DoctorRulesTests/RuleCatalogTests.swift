@@ -252,3 +252,32 @@ struct PSKIndexTests {
         #expect(PSKIndex(Array(entries.dropFirst())).entry(for: conn("b"))?.source.line == 2, "one ID stands in")
     }
 }
+
+@Suite("Remedy commands run on real input")
+struct RemedyCommandTests {
+    /// XfrmCounter's watch pipeline, run by sh on every capture's xfrm_stat.txt (the kernel's own text, tab
+    /// separated): it prints exactly the counters that are not zero.
+    @Test("the non-zero counter filter filters, on every captured xfrm_stat")
+    func nonZeroCounters() throws {
+        var checked = 0
+        for scenario in Repo.scenarios {
+            for side in ["west", "east"] {
+                let path = "\(Repo.examples)/\(scenario)/\(side)/xfrm_stat.txt"
+                guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { continue }
+                let expected = text.split(separator: "\n").filter { $0.split(whereSeparator: \.isWhitespace).last != "0" }.map(String.init)
+                let p = Process()
+                p.executableURL = URL(fileURLWithPath: "/bin/sh")
+                p.arguments = ["-c", XfrmCounter.nonZeroCounters.replacingOccurrences(of: "/proc/net/xfrm_stat", with: path)]
+                let out = Pipe()
+                p.standardOutput = out
+                try p.run()
+                let data = out.fileHandleForReading.readDataToEndOfFile()
+                p.waitUntilExit()
+                #expect(p.terminationStatus == 0)
+                #expect(String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init) == expected, "\(scenario)/\(side)")
+                checked += 1
+            }
+        }
+        #expect(checked > 20)
+    }
+}

@@ -3,6 +3,10 @@ import Foundation
 
 /// A /proc/net/xfrm_stat counter that is rising (or non-zero where it never should be).
 struct XfrmCounter: Rule {
+    /// The counters that are not zero, as a shell command (inside `watch '...'`): the separator is a tab,
+    /// so `grep -v " 0$"` would filter nothing; awk splits on any blank.
+    static let nonZeroCounters = "awk \"\\$2 != 0\" /proc/net/xfrm_stat"
+
     static let code = "xfrm-counter"
     static let summary = "A /proc/net/xfrm_stat counter is rising or non-zero: its meaning, its delta between samples and the likely cause."
     static let examples: [RuleExample] = [
@@ -111,7 +115,7 @@ struct XfrmCounter: Rule {
                                 "ip xfrm policy delete src \(p.src) dst \(p.dst)\(proto) dir \(p.direction.rawValue)")
             }
         default:
-            return [.check(.local, "Watch the counter while reproducing", "watch -n1 'grep -v \" 0$\" /proc/net/xfrm_stat'"),
+            return [.check(.local, "Watch the counter while reproducing", "watch -n1 '\(Self.nonZeroCounters)'"),
                     .check(.local, "Show SAs and policies with their reqids", "ip -s xfrm state; ip -s xfrm policy")]
         }
     }
