@@ -4,10 +4,14 @@ import Foundation
 /// `--format json`: the stable machine interface (docs/json-schema.md). Field names are API.
 public enum JSONReport {
     public static let schemaVersion = 1
+    /// The release, for `--version` and the JSON report (bumped with each release; schemaVersion only when the
+    /// JSON changes incompatibly).
+    public static let toolVersion = "0.7.0"
 
     struct Document: Encodable {
         var schemaVersion: Int
         var tool: String
+        var toolVersion: String
         var local: String
         var peer: String?
         var libreswanVersion: String?
@@ -28,7 +32,7 @@ public enum JSONReport {
 
     public static func render(_ d: Diagnosis) -> String {
         let doc = Document(
-            schemaVersion: schemaVersion, tool: "ipsec-doctor", local: d.local, peer: d.peer, libreswanVersion: d.libreswanVersion,
+            schemaVersion: schemaVersion, tool: "ipsec-doctor", toolVersion: toolVersion, local: d.local, peer: d.peer, libreswanVersion: d.libreswanVersion,
             exitStatus: d.exitStatus.rawValue, connections: d.connections, findings: d.findings, skipped: d.skipped,
             inputWarnings: d.diagnostics,
             inputs: d.inputs.sorted { $0.key < $1.key }.map { Input(file: $0.key, kind: $0.value, side: "local") }

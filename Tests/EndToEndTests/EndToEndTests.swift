@@ -195,6 +195,12 @@ struct EndToEndTests {
     func exitStatuses() throws {
         let (usage, _, _) = try Self.run(["diagnose", "--format", "xml", "x"])
         #expect(usage == 64)
+        // --version, and the same release in the JSON report.
+        let (v, version, _) = try Self.run(["--version"])
+        let release = version.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "ipsec-doctor ", with: "")
+        #expect(v == 0 && version.hasPrefix("ipsec-doctor ") && release.split(separator: ".").count == 3, "\(version)")
+        let (_, json, _) = try Self.run(["diagnose", "--format", "json", Self.root + "/examples/healthy/west"])
+        #expect(json.contains("\"toolVersion\" : \"\(release)\""))
         // NaN would disable every timeout: rejected like any other bad duration.
         for bad in [["--command-timeout", "nan"], ["--sample-seconds", "nan"], ["--sample-seconds=-1"], ["--command-timeout", "inf"]] {
             let (status, _, err) = try Self.run(["diagnose"] + bad)
