@@ -18,12 +18,11 @@ struct TunnelDown: Rule {
             let attempted = !ctx.local.events.events(.initiating, connection: name).isEmpty || !ctx.local.events.events(.retransmission, connection: name).isEmpty
             var evidence = [conn.header]
             if let a = conn["auto"] { evidence.append(a.source) }
-            if let ts = ctx.local.inputs.first(where: { $0.value == InputKind.trafficStatus.rawValue }) {
-                evidence.append(SourceLine(file: ts.key, line: 1, text: "(no Child SA for \"\(name)\")"))
-            }
+            // An absence is said, not quoted: no line of the file is cited for a line that is not there.
+            let absent = ctx.local.inputs.first(where: { $0.value == InputKind.trafficStatus.rawValue }).map { " \($0.key) has no line for this connection." } ?? ""
             let why = attempted
-                ? "Connection \"\(name)\" has no established Child SA (ipsec trafficstatus lists none) and the captured logs do not say why."
-                : "Connection \"\(name)\" is loaded (auto=\(auto)) but has no established Child SA, and the logs show no attempt to bring it up: with auto=add pluto waits for the peer or for `\(ctx.cli.up(name))`."
+                ? "Connection \"\(name)\" has no established Child SA and the captured logs do not say why.\(absent)"
+                : "Connection \"\(name)\" is loaded (auto=\(auto)) but has no established Child SA, and the logs show no attempt to bring it up: with auto=add pluto waits for the peer or for `\(ctx.cli.up(name))`.\(absent)"
             return Finding(
                 code: Self.code, severity: .error, connection: name,
                 title: "\"\(name)\" is down: no established Child SA", explanation: why, evidence: evidence,
