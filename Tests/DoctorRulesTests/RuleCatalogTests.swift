@@ -281,3 +281,16 @@ struct RemedyCommandTests {
         #expect(checked > 20)
     }
 }
+
+@Suite("Stated counts match the cited lines")
+struct StatedCountTests {
+    /// The lab capture holds the same retransmissions in ipsec-up.txt and pluto.log: the explanation's count
+    /// is the one the cited timeout line states, not the sum of both files.
+    @Test("peer-unreachable: 'sent N more time(s)' is the cited 'after N retransmits'")
+    func retransmits() throws {
+        let f = try #require(DiagnosisEngine().diagnose(Repo.context("peer-unreachable", "west", withPeer: false)).first { $0.code == "peer-unreachable" })
+        let cited = try #require(f.evidence.first { $0.text.contains("retransmits") }?.text)
+        let n = try #require(cited.range(of: "after ").map { cited[$0.upperBound...].prefix(while: \.isNumber) })
+        #expect(f.explanation.contains("sent \(n) more time(s)"), "\(f.explanation)")
+    }
+}

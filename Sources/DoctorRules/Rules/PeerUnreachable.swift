@@ -57,7 +57,11 @@ struct PeerUnreachable: Rule {
             let ikev1 = Self.isIKEv1(ctx, name, timeouts)
             // With only this end's view, IKEv1 silence is reported as the likelier version refusal (below).
             if ikev1 && ctx.peer == nil { return nil }
-            let retrans = ctx.local.events.count(.retransmission, connection: name)
+            // The cited timeout's own count (`after 5 retransmits`): the same retransmissions logged in ipsec-up.txt
+            // and pluto.log must not be counted twice.
+            let cited = timeouts.first
+            let retrans = cited?.details["retransmits"].flatMap { Int($0) }
+                ?? ctx.localEvents(.retransmission, name).filter { $0.source.file == cited?.source.file }.count
             var why = "The first IKE message to \(peerAddr) was sent\(retrans > 0 ? " \(retrans) more time(s)" : "") without any answer, then pluto gave up. Nothing came back: no IKE reply and no ICMP error. A firewall on the path (or on \(peerAddr)) silently drops UDP 500/4500, or \(peerAddr) is down."
             if let peer = ctx.peer, !peer.logFiles.isEmpty {
                 why += " The peer's log (\(peer.logFiles.joined(separator: ", "))) shows no IKE message from this end either, so the packets are lost before pluto on the peer sees them."
