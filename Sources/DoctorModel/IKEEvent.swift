@@ -116,11 +116,24 @@ public struct IKEEventLog: Sendable {
         buckets[key] = bucket
     }
 
-    public mutating func merge(_ other: IKEEventLog) {
-        for (_, bucket) in other.buckets {
-            for e in bucket.first + bucket.latest { append(e) }
+    /// Appends LATER, the log of what comes after this one (the next chunk of the same file, the next file),
+    /// exactly as if its events had been appended one by one: counts add up, the first occurrences are the
+    /// earliest overall and the latest the last overall. Both are known without the dropped middle: the
+    /// first ones are this log's kept prefix (then LATER's), the last ones LATER's kept tail (then this one's).
+    public mutating func merge(_ later: IKEEventLog) {
+        for (key, b) in later.buckets {
+            guard let a = buckets[key] else {
+                buckets[key] = b
+                continue
+            }
+            let known = a.first + a.latest + b.first + b.latest
+            var m = Bucket()
+            m.count = a.count + b.count
+            m.first = Array(known.prefix(Self.keepFirst))
+            m.latest = Array(known.dropFirst(m.first.count).suffix(min(Self.keepLatest, m.count - m.first.count)))
+            buckets[key] = m
         }
-        linesRead += other.linesRead
+        linesRead += later.linesRead
     }
 
     /// Kept events of a kind (all connections when `connection` is nil), in file order.

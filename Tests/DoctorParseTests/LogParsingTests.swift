@@ -56,6 +56,38 @@ struct LogParsingTests {
         #expect(later.classify(Substring(fail), file: "l", line: 500)?.kind != .plutoAborted)
     }
 
+    /// The parallel log reader (hub issue) will classify chunks and merge them in order: the merged log must be
+    /// the one a single pass builds, counts and kept occurrences alike, wherever the file is cut.
+    @Test("merging the logs of consecutive chunks equals one pass, at every cut")
+    func mergeEqualsOnePass() {
+        var c = PlutoLogClassifier()
+        var events: [IKEEvent] = []
+        for scenario in ["ikev2-psk-mismatch", "peer-unreachable", "dpd-timeout"] {
+            try? LineSource(Repo.doc(Repo.example(scenario, "west", "pluto.log"))).forEach { n, line in
+                if let e = c.classify(line, file: scenario, line: n) { events.append(e) }
+                return true
+            }
+        }
+        #expect(events.count > 30)
+        var whole = IKEEventLog()
+        for e in events { whole.append(e) }
+        for cut in [0, 1, 2, 3, 7, events.count / 2, events.count - 1, events.count] {
+            // Three chunks: [0, cut), [cut, mid), [mid, end).
+            let mid = (cut + events.count) / 2
+            var a = IKEEventLog(), b = IKEEventLog(), third = IKEEventLog()
+            for e in events[..<cut] { a.append(e) }
+            for e in events[cut..<mid] { b.append(e) }
+            for e in events[mid...] { third.append(e) }
+            a.merge(b)
+            a.merge(third)
+            #expect(a.buckets.count == whole.buckets.count, "cut \(cut)")
+            for (key, w) in whole.buckets {
+                let m = a.buckets[key]
+                #expect(m?.count == w.count && m?.first == w.first && m?.latest == w.latest, "cut \(cut): \(key.kind)")
+            }
+        }
+    }
+
     @Test("IKEv2 PSK mismatch: initiator sees AUTHENTICATION_FAILED, responder the hash mismatch")
     func ikev2PSK() {
         let west = classify("ikev2-psk-mismatch", "west", "ipsec-up.txt")
