@@ -22,6 +22,8 @@ public struct KnownSecrets: Sendable, Hashable {
     public static let minimumLength = 6
     /// Runs of this many bytes of a longer value are masked wherever they turn up.
     public static let window = 16
+    /// Runs are indexed in a value's first 64 KiB only.
+    static let maxIndexed = 1 << 16
     /// What replaces a secret (the redactor's mask too).
     public static let mask = "<redacted>"
 
@@ -56,13 +58,19 @@ public struct KnownSecrets: Sendable, Hashable {
         else { return }
         let index = values.count
         values.append(v)
-        byHead[Self.head(v, 0), default: []].append(index)
-        let pair = Int(v[0]) << 8 | Int(v[1])
-        firstPairs[pair >> 6] |= 1 << UInt64(pair & 63)
-        guard v.count >= Self.window else { return }
+        // Whole-value matching for the short ones only: the runs cover the rest, and comparing a 1 MiB value
+        // (a line is that long at most) at every position of a 1 MiB line would never end.
+        if v.count < Self.window {
+            byHead[Self.head(v, 0), default: []].append(index)
+            let pair = Int(v[0]) << 8 | Int(v[1])
+            firstPairs[pair >> 6] |= 1 << UInt64(pair & 63)
+            return
+        }
         if windowBits.isEmpty { windowBits = [UInt64](repeating: 0, count: 1 << 14) }
         var h = Self.rollingHash(v, 0)
-        for off in 0...(v.count - Self.window) {
+        // The runs of a value's first `maxIndexed` bytes: no secret is that long, and a mangled paste's value
+        // must not cost its length in index entries.
+        for off in 0...(min(v.count, Self.maxIndexed) - Self.window) {
             if off > 0 { h = Self.roll(h, out: v[off - 1], in: v[off + Self.window - 1]) }
             windows[h, default: []].append((Int32(index), Int32(off)))
             windowBits[Int(h & 0xFFFFF) >> 6] |= 1 << (h & 63)
@@ -85,7 +93,7 @@ public struct KnownSecrets: Sendable, Hashable {
                 if marks.isEmpty { marks = [Bool](repeating: false, count: u.count) }
                 for k in at..<(at + n) { marks[k] = true }
             }
-            for i in 0...(u.count - Self.minimumLength) {
+            for i in 0...(u.count - Self.minimumLength) where !byHead.isEmpty {
                 let pair = Int(u[i]) << 8 | Int(u[i + 1])
                 guard firstPairs[pair >> 6] & (1 << UInt64(pair & 63)) != 0, let bucket = byHead[Self.head(u, i)] else { continue }
                 for vi in bucket where values[vi].count <= u.count - i {

@@ -175,6 +175,11 @@ struct SecretFormsTests {
         k.insert("Charactelab-psk-0b5e7d1c9a2f48e6")
         #expect(k.scrub("expire adelab-psk-0b5e7d1c9a2f48e6-west\"") == "expire ad<redacted>-west\"")  // `elab-` is its too
         #expect(k.scrub("x lab-psk-0b5e7d1 y") == "x lab-psk-0b5e7d1 y", "15 bytes of it are not enough")
+        // A line-sized value (a mangled paste) against a line-sized line of the same bytes: masked, in linear
+        // time (whole-value comparison at every position would not end), indexed in its first 64 KiB only.
+        var huge = KnownSecrets()
+        huge.insert(String(repeating: "a", count: 1 << 19))
+        #expect(huge.scrub(String(repeating: "a", count: 1 << 20)) == "<redacted>")
         #expect(k.scrub("\"hub-psk-9999-shared-prefix\" and hub-psk-42-shared-prefix") == "\"<redacted>\" and <redacted>")
         var r = LineRedactor(known: k)
         #expect(r.redact("Nov 23 11:56:28.043771: \"lab-psk-10\" #1: initiating") == "Nov 23 11:56:28.043771: \"<redacted>\" #1: initiating")
