@@ -30,8 +30,8 @@ public struct KnownSecrets: Sendable, Hashable {
     /// The values, as bytes.
     private(set) var values: [[UInt8]] = []
     private var seen: Set<[UInt8]> = []
-    /// Whole values by their first `minimumLength` bytes: a hub's ten thousand PSKs cost one lookup per
-    /// candidate position, not ten thousand comparisons.
+    /// Values shorter than `window` by their first `minimumLength` bytes: one lookup per candidate position,
+    /// however many there are.
     private var byHead: [UInt64: [Int]] = [:]
     /// One bit per first two bytes of a value: most positions of most lines are rejected with one bit test.
     private var firstPairs = [UInt64](repeating: 0, count: 1024)
@@ -53,9 +53,23 @@ public struct KnownSecrets: Sendable, Hashable {
         var v = Array(value.utf8)
         while let l = v.last, l == 32 || l == 9 { v.removeLast() }
         if let i = v.firstIndex(where: { $0 != 32 && $0 != 9 }) { v.removeFirst(i) } else { v = [] }
-        guard v.count >= Self.minimumLength, !value.contains(Self.mask), !value.contains("<quoted>"),
-            seen.insert(v).inserted
-        else { return }
+        guard !value.contains(Self.mask), !value.contains("<quoted>") else { return }
+        insert(bytes: v)
+    }
+
+    /// The pieces of LINE between its QUOTES: from the first quote to the last (after a lone quote, the rest
+    /// of the line), and with OUTSIDE the text before the first and after the last too. A mangled line's
+    /// quotes cannot be trusted to pair. OUTSIDE is for lines known to hold a secret (a secrets entry, a key
+    /// block's line), where an unclosed secret may follow the last quote; not for a stray quote in a line of
+    /// another format, whose own text is evidence.
+    public mutating func insertQuotedPieces<S: StringProtocol>(_ line: S, quotes: Set<Character> = ["\"", "'"], outside: Bool) {
+        let pieces = line.split(omittingEmptySubsequences: false, whereSeparator: { quotes.contains($0) })
+        guard pieces.count > 1 else { return }
+        for piece in outside ? pieces[...] : pieces.dropFirst().dropLast(pieces.count > 2 ? 1 : 0) { insert(piece) }
+    }
+
+    private mutating func insert(bytes v: [UInt8]) {
+        guard v.count >= Self.minimumLength, seen.insert(v).inserted else { return }
         let index = values.count
         values.append(v)
         // Whole-value matching for the short ones only: the runs cover the rest, and comparing a 1 MiB value
@@ -78,7 +92,7 @@ public struct KnownSecrets: Sendable, Hashable {
     }
 
     public mutating func formUnion(_ other: KnownSecrets) {
-        for v in other.values { insert(String(decoding: v, as: UTF8.self)) }
+        for v in other.values { insert(bytes: v) }
     }
 
     /// LINE with every known value, and every `window`-byte run of a longer one, replaced by the mask (one
@@ -93,11 +107,13 @@ public struct KnownSecrets: Sendable, Hashable {
                 if marks.isEmpty { marks = [Bool](repeating: false, count: u.count) }
                 for k in at..<(at + n) { marks[k] = true }
             }
-            for i in 0...(u.count - Self.minimumLength) where !byHead.isEmpty {
-                let pair = Int(u[i]) << 8 | Int(u[i + 1])
-                guard firstPairs[pair >> 6] & (1 << UInt64(pair & 63)) != 0, let bucket = byHead[Self.head(u, i)] else { continue }
-                for vi in bucket where values[vi].count <= u.count - i {
-                    if values[vi].withUnsafeBytes({ memcmp(base + i, $0.baseAddress!, $0.count) }) == 0 { mark(i, values[vi].count) }
+            if !byHead.isEmpty {
+                for i in 0...(u.count - Self.minimumLength) {
+                    let pair = Int(u[i]) << 8 | Int(u[i + 1])
+                    guard firstPairs[pair >> 6] & (1 << UInt64(pair & 63)) != 0, let bucket = byHead[Self.head(u, i)] else { continue }
+                    for vi in bucket where values[vi].count <= u.count - i {
+                        if values[vi].withUnsafeBytes({ memcmp(base + i, $0.baseAddress!, $0.count) }) == 0 { mark(i, values[vi].count) }
+                    }
                 }
             }
             if !windows.isEmpty, u.count >= Self.window {

@@ -156,24 +156,17 @@ public struct LineRedactor {
     /// Remembers what a line masked whole (a key block's line, the line after `IDs : PSK`) may hold: the
     /// line, every piece between its quotes, and the value of a secrets entry inside it (a mangled paste).
     mutating func learnMasked(_ line: Substring) {
-        let t = line.drop(while: { $0 == " " || $0 == "\t" })
-        known.insert(t)
-        if t.contains("\"") || t.contains("'") {
-            for piece in t.split(whereSeparator: { $0 == "\"" || $0 == "'" }) { known.insert(piece.drop(while: { $0 == " " || $0 == "\t" })) }
-        }
-        if let e = Self.secretKeyword(in: t.utf8) { learn(Substring(t.utf8[e...])) }
+        known.insert(line)
+        known.insertQuotedPieces(line, outside: true)
+        if let e = Self.secretKeyword(in: line.utf8) { learn(Substring(line.utf8[e...])) }
     }
 
     /// Remembers the secret in REST (what follows `: PSK`) as ipsec.secrets(5) reads it: what its pair of
     /// quotes holds, or the unquoted rest and its first word. A rest with more than one pair of
     /// quotes is a mangled line: every piece between quotes could be the secret, and each is remembered.
+    /// (`insert` drops the blanks around each value.)
     mutating func learn(_ rest: Substring) {
-        func trimmed(_ s: Substring) -> Substring {
-            var end = s.endIndex
-            while end > s.startIndex, case let p = s.index(before: end), s[p] == " " || s[p] == "\t" { end = p }
-            return s[..<end].drop(while: { $0 == " " || $0 == "\t" })
-        }
-        let t = trimmed(rest)
+        let t = rest.drop(while: { $0 == " " || $0 == "\t" })
         let quotes = t.filter { $0 == "\"" || $0 == "'" }.count
         if quotes == 0 {
             known.insert(t)
@@ -182,7 +175,7 @@ public struct LineRedactor {
             known.insert(t.dropFirst().prefix(while: { $0 != q }))
         } else {
             known.insert(t)
-            for piece in t.split(whereSeparator: { $0 == "\"" || $0 == "'" }) { known.insert(trimmed(piece)) }
+            known.insertQuotedPieces(t, outside: true)
         }
     }
 
@@ -306,16 +299,15 @@ extension KnownSecrets {
         for doc in documents {
             var redactor = LineRedactor()
             // A quoted string in a format that prints none is something cut loose from elsewhere (LineSource
-            // masks it): what it holds is masked wherever else it turns up, too.
+            // masks it from the first quote to the last): what it holds is masked wherever else it turns up, too.
             let quoteFree = doc.kind?.printsNoQuotedStrings ?? false
             try? LineSource(doc).forEachBytes { _, bytes in
-                if quoteFree, let p = bytes.baseAddress, memchr(p, 34, bytes.count) != nil {
-                    let pieces = String(decoding: bytes, as: UTF8.self).split(separator: "\"", omittingEmptySubsequences: false)
-                    for piece in pieces.dropFirst().dropLast(pieces.count > 2 ? 1 : 0) { redactor.known.insert(piece) }
-                }
-                if redactor.inKeyBlock || redactor.secretOnNextLine || LineRedactor.secretKeyword(in: bytes) != nil {
-                    _ = redactor.redact(Substring(String(decoding: bytes, as: UTF8.self)))
-                }
+                let quoted = quoteFree && bytes.baseAddress.map { memchr($0, 34, bytes.count) != nil } == true
+                let secret = redactor.inKeyBlock || redactor.secretOnNextLine || LineRedactor.secretKeyword(in: bytes) != nil
+                guard quoted || secret else { return true }
+                let line = Substring(String(decoding: bytes, as: UTF8.self))
+                if quoted { redactor.known.insertQuotedPieces(line, quotes: ["\""], outside: false) }
+                if secret { _ = redactor.redact(line) }
                 return true
             }
             known.formUnion(redactor.known)

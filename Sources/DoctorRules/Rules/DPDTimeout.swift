@@ -16,7 +16,7 @@ struct DPDTimeout: Rule {
             let dpd = ctx.localEvents(.dpdAction, name)
             guard !dpd.isEmpty else { return nil }
             let conn = ctx.config(name)
-            let peer = conn?.remote("")?.value ?? "the peer"
+            let peer = ctx.peerAddress(name) ?? "the peer"
             var ev = DiagnosisContext.sample(dpd, 3)
             for k in ["dpddelay", "dpdtimeout", "dpdaction"] { if let v = conn?[k] { ev.append(v.source) } }
             return Finding(

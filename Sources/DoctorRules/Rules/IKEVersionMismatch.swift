@@ -69,7 +69,7 @@ struct IKEVersionMismatch: Rule {
     /// is the fix either way.
     func ikev1Silence(_ ctx: DiagnosisContext, _ name: String, _ timeouts: [IKEEvent]) -> Finding {
         let mine = ctx.config(name)
-        let peerAddr = mine?.remote("")?.value ?? "the peer"
+        let peerAddr = ctx.peerAddress(name) ?? "the peer"
         let retrans = ctx.localEvents(.retransmission, name)
         var steps: [RemedyStep] = [
             .check(.peer, "Read what the peer did with the IKEv1 packet (the line decides between the version, the authby and the path)",

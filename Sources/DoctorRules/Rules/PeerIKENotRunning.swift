@@ -19,7 +19,7 @@ struct PeerIKENotRunning: Rule {
             let refused = ctx.localEvents(.icmpError, name).filter { $0.details["errno"] == "111" || ($0.details["icmpType"] == "3" && $0.details["icmpCode"] == "3") }
             guard let last = refused.last else { return nil }
             if ctx.isUp(name) == true { return nil }
-            let peerAddr = last.details["complainant"] ?? ctx.config(name)?.remote("")?.value ?? "the peer"
+            let peerAddr = last.details["complainant"] ?? ctx.peerAddress(name) ?? "the peer"
             let port = last.source.text.contains(":4500") ? "4500" : "500"
             return Finding(
                 code: Self.code, severity: .error, connection: name,

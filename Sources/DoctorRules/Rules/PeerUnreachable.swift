@@ -31,7 +31,7 @@ struct PeerUnreachable: Rule {
                 || !ctx.anyEvents(.ikeVersionRefused, name).isEmpty
                 || !ctx.peerEvents(.ikeNoProposalLocal, name).isEmpty
             let conn = ctx.config(name)
-            let peerAddr = ctx.peerAddress(name) ?? unreachable.last?.details["complainant"] ?? "the peer"
+            let peerAddr = ctx.peerAddress(name) ?? "the peer"
             let peerArg = ctx.peerAddressArgument(name)
             // Redirected (RFC 5685) to a gateway that then never answers: the original gateway's answers do not count.
             let before: (IKEEvent, IKEEvent) -> Bool = { ($0.source.file, $0.source.line) < ($1.source.file, $1.source.line) }
@@ -39,8 +39,9 @@ struct PeerUnreachable: Rule {
             if let lost = ctx.localEvents(.timeout, name).first(where: { t in Self.firstMessageStates.contains(t.state ?? "") && redirects.contains { before($0, t) } }),
                 let redirect = redirects.last(where: { before($0, lost) }), let gateway = redirect.details["gateway"], !gateway.isEmpty
             {
-                return finding(name, gateway, "\(peerAddr == "the peer" ? "The peer" : peerAddr) redirects this end to \(gateway), which does not answer",
-                               "\(peerAddr == "the peer" ? "The peer" : peerAddr) accepted this end and then redirected it (IKEv2 REDIRECT, RFC 5685) to the gateway \(gateway). This end's first IKE message to \(gateway) got no answer and timed out; pluto goes back to \(peerAddr), which redirects it again. \(gateway) is down, unreachable from here, or drops UDP 500/4500; or \(peerAddr)'s redirect list names the wrong gateway.",
+                let who = peerAddr == "the peer" ? "The peer" : peerAddr
+                return finding(name, gateway, "\(who) redirects this end to \(gateway), which does not answer",
+                               "\(who) accepted this end and then redirected it (IKEv2 REDIRECT, RFC 5685) to the gateway \(gateway). This end's first IKE message to \(gateway) got no answer and timed out; pluto goes back to \(peerAddr), which redirects it again. \(gateway) is down, unreachable from here, or drops UDP 500/4500; or \(peerAddr)'s redirect list names the wrong gateway.",
                                [redirect.source, lost.source],
                                [.check(.peer, "On \(peerAddr): the gateway(s) it redirects to (redirect-to= / global-redirect-to=)", "ipsec status | grep -i redirect")]
                                    + routeSteps(gateway) + HostFirewall(ctx.local).acceptIKE(.local, from: gateway))
@@ -98,12 +99,13 @@ struct PeerUnreachable: Rule {
     func pendingFinding(_ ctx: DiagnosisContext, _ name: String, _ peerAddr: String, _ pending: [StatusState]) -> Finding {
         let serials = Set(pending.map(\.serial)).sorted().map { "#\($0)" }
         let ikev1 = pending.contains { $0.source.text.contains("MAIN_I1") || $0.source.text.contains("AGGR_I1") }
+        let peerArg = ctx.peerAddressArgument(name)
         var why = "The status shows \(serials.joined(separator: ", ")) still waiting for an answer to the first IKE message to \(peerAddr), pluto retransmitting it\(serials.count > 1 ? " (more than one attempt)" : ""). Nothing has come back: no IKE reply, and nothing in what was captured shows an ICMP error. Either the packets are lost on the way (a firewall dropping UDP 500/4500, a route, \(peerAddr) down), or \(peerAddr) is up but runs no IKE daemon; from this end alone the two look the same. A pluto log would decide: `asynchronous network error report ... Connection refused` (ICMP port unreachable) means the peer has no pluto listening."
         if ikev1 { why += " This connection is IKEv1: a Libreswan 5.x peer drops IKEv1 silently by default (ikev1-policy=drop), which looks the same." }
         let steps: [RemedyStep] = [
             .check(.peer, "Is pluto running and listening on the peer?", "ipsec status | head -3; ss -ulnp | grep -E ':(500|4500) '"),
             .check(.local, "Did the peer answer with ICMP port unreachable? (pluto logs it as Connection refused)", "journalctl -u ipsec --since -10min --no-pager | grep -E 'asynchronous network error|Connection refused|No route'"),
-        ] + routeSteps(ctx.peerAddressArgument(name)) + HostFirewall(ctx.local).acceptIKE(.local, from: ctx.peerAddressArgument(name))
+        ] + routeSteps(peerArg) + HostFirewall(ctx.local).acceptIKE(.local, from: peerArg)
             + HostFirewall(ctx.peer).acceptIKE(.peer, from: ctx.config(name)?.local("")?.value ?? "<this gateway's address>")
         var candidates = [
             Candidate(code: Self.code, decidedBy: "tcpdump on the peer shows no IKE packet from this end arriving (lost on the path or dropped by a firewall)"),
