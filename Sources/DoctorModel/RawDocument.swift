@@ -19,6 +19,31 @@ public enum InputKind: String, Sendable, Hashable, CaseIterable {
     case ipLink = "ip link"
     case ping = "ping/tracepath"
     case meta = "meta.json"
+
+    /// The stable machine name (JSON `inputs[].kind`, docs/schema/diagnose.schema.json); the raw value is the
+    /// report's display name and may change.
+    public var id: String {
+        switch self {
+        case .ipsecConf: "ipsec-conf"
+        case .ipsecSecrets: "ipsec-secrets"
+        case .ipsecUp: "ipsec-up"
+        case .plutoLog: "pluto-log"
+        case .trafficStatus: "ipsec-trafficstatus"
+        case .status: "ipsec-status"
+        case .xfrmPolicy: "ip-xfrm-policy"
+        case .xfrmState: "ip-xfrm-state"
+        case .xfrmStat: "xfrm-stat"
+        case .xfrmMonitor: "ip-xfrm-monitor"
+        case .nftRuleset: "nft-ruleset"
+        case .nftJSON: "nft-json"
+        case .iptablesSave: "iptables-save"
+        case .ipAddr: "ip-addr"
+        case .ipRoute: "ip-route"
+        case .ipLink: "ip-link"
+        case .ping: "ping"
+        case .meta: "meta"
+        }
+    }
 }
 
 /// An input before parsing: a file to stream, or text a command printed.

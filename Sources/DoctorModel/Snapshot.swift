@@ -249,7 +249,7 @@ public struct EndpointSnapshot: Sendable {
     public var skipped: [SkippedInput] = []
     public var diagnostics: [InputDiagnostic] = []
     /// Files recognised, by kind (for the report header).
-    public var inputs: [String: String] = [:]
+    public var inputs: [String: InputKind] = [:]
     /// True when this snapshot is the live machine.
     public var isLive = false
     /// `ipsec --version` if known.

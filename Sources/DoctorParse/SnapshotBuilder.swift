@@ -38,7 +38,7 @@ public enum SnapshotBuilder {
         for (doc, inputName) in zip(typed, inputNames) where doc.kind == .ipAddr || doc.kind == .ipLink {
             let (ifs, d) = IpAddrParser.parse(doc)
             snap.diagnostics += d
-            snap.inputs[inputName] = doc.kind?.rawValue
+            snap.inputs[inputName] = doc.kind
             if doc.kind == .ipAddr || snap.interfaces == nil {
                 var merged = snap.interfaces ?? []
                 for i in ifs {
@@ -55,7 +55,7 @@ public enum SnapshotBuilder {
         var classifier = PlutoLogClassifier()
         for (doc, inputName) in zip(typed, inputNames) {
             guard let kind = doc.kind else { continue }
-            snap.inputs[inputName] = kind.rawValue
+            snap.inputs[inputName] = kind
             // Structured inputs are read whole, up to LineSource.maxStructuredBytes (logs are streamed).
             if kind != .plutoLog && kind != .ipsecUp, case .file(let path) = doc.content,
                 let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size > LineSource.maxStructuredBytes

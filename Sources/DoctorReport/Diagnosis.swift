@@ -21,14 +21,14 @@ public struct Diagnosis: Sendable {
     public var findings: [Finding]
     public var skipped: [SkippedInput]
     public var diagnostics: [InputDiagnostic]
-    public var inputs: [String: String]
+    public var inputs: [String: InputKind]
     /// The other end's inputs (`--peer`), file -> kind.
-    public var peerInputs: [String: String] = [:]
+    public var peerInputs: [String: InputKind] = [:]
     public var libreswanVersion: String?
 
     public init(
         local: String, peer: String?, connections: [ConnectionStatus], findings: [Finding], skipped: [SkippedInput],
-        diagnostics: [InputDiagnostic], inputs: [String: String], libreswanVersion: String?
+        diagnostics: [InputDiagnostic], inputs: [String: InputKind], libreswanVersion: String?
     ) {
         self.local = local
         self.peer = peer

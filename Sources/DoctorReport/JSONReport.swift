@@ -3,7 +3,7 @@ import Foundation
 
 /// `--format json`: the stable machine interface (docs/json-schema.md). Field names are API.
 public enum JSONReport {
-    public static let schemaVersion = 1
+    public static let schemaVersion = 2
     /// The release, for `--version` and the JSON report (bumped with each release; schemaVersion only when the
     /// JSON changes incompatibly).
     public static let toolVersion = "0.7.0"
@@ -35,11 +35,11 @@ public enum JSONReport {
             schemaVersion: schemaVersion, tool: "ipsec-doctor", toolVersion: toolVersion, local: d.local, peer: d.peer, libreswanVersion: d.libreswanVersion,
             exitStatus: d.exitStatus.rawValue, connections: d.connections, findings: d.findings, skipped: d.skipped,
             inputWarnings: d.diagnostics,
-            inputs: d.inputs.sorted { $0.key < $1.key }.map { Input(file: $0.key, kind: $0.value, side: "local") }
-                + d.peerInputs.sorted { $0.key < $1.key }.map { Input(file: $0.key, kind: $0.value, side: "peer") })
+            inputs: d.inputs.sorted { $0.key < $1.key }.map { Input(file: $0.key, kind: $0.value.id, side: "local") }
+                + d.peerInputs.sorted { $0.key < $1.key }.map { Input(file: $0.key, kind: $0.value.id, side: "peer") })
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        guard let data = try? enc.encode(doc) else { return "{\"schemaVersion\":1,\"error\":\"encoding failed\"}" }
+        guard let data = try? enc.encode(doc) else { return "{\"schemaVersion\":\(schemaVersion),\"error\":\"encoding failed\"}" }
         return String(decoding: data, as: UTF8.self)
     }
 }

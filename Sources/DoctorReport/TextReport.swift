@@ -78,7 +78,7 @@ public struct TextReport {
         if let p = d.peer { header += " (peer: \(p))" }
         if let v = d.libreswanVersion { header += " — \(v)" }
         out.append(bold(header) + ": " + (d.inputs.isEmpty ? "nothing usable was read" : verbose || d.inputs.count <= 3
-            ? "read \(d.inputs.count) input(s): " + Set(d.inputs.values).sorted().joined(separator: ", ")
+            ? "read \(d.inputs.count) input(s): " + Set(d.inputs.values.map(\.rawValue)).sorted().joined(separator: ", ")
             : "read \(d.inputs.count) inputs (-v lists them)"))
         for c in d.connections {
             let status = c.status == "up" ? paint("up", "32") : c.status == "down" ? paint("down", "31") : c.status

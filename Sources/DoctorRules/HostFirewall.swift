@@ -29,9 +29,9 @@ struct HostFirewall {
             kind = .nft(inputChain: nftChain)
         } else if usesIptables {
             kind = .iptables
-        } else if captured.contains(InputKind.nftRuleset.rawValue) || captured.contains(InputKind.nftJSON.rawValue) {
+        } else if captured.contains(.nftRuleset) || captured.contains(.nftJSON) {
             kind = .nft(inputChain: nil)
-        } else if captured.contains(InputKind.iptablesSave.rawValue) {
+        } else if captured.contains(.iptablesSave) {
             kind = .iptables
         } else {
             kind = .unknown

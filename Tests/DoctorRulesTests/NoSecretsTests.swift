@@ -217,7 +217,7 @@ struct TextReportEscapingTests {
         let f = Finding(code: "tunnel-down", severity: .error, connection: evil, title: "down \u{9B}31m", explanation: "x\ry",
                         evidence: [], remedy: Remedy(summary: ""), rank: Rank.down)
         let d = Diagnosis(local: "west\u{1B}[5m", peer: nil, connections: [], findings: [f], skipped: [], diagnostics: [],
-                          inputs: ["ipsec.conf": "ipsec.conf"], libreswanVersion: nil)
+                          inputs: ["ipsec.conf": .ipsecConf], libreswanVersion: nil)
         for color in [false, true] {
             let out = TextReport(color: color).render(d)
             #expect(!out.contains("\u{07}") && !out.contains("\u{1B}]") && !out.contains("\u{1B}[2J") && !out.contains("\u{9B}") && !out.contains("\r"), "color \(color)")

@@ -1,4 +1,5 @@
 import Foundation
+import DoctorModel
 import Testing
 
 /// Runs the real `ipsec-doctor` binary on every lab capture and checks what its
@@ -146,7 +147,7 @@ struct EndToEndTests {
         let (status, out, err) = try Self.run(["diagnose", "--format", "json"] + c.args, cwd: dir)
         #expect(status == c.exit, "\(c): exit \(status); stderr: \(err)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any], "\(c): not JSON")
-        #expect(json["schemaVersion"] as? Int == 1)
+        #expect(json["schemaVersion"] as? Int == 2)
         let findings = json["findings"] as? [[String: Any]] ?? []
         let errors = findings.filter { $0["severity"] as? String == "error" }
         if c.firstCode.isEmpty {
@@ -320,7 +321,7 @@ struct EndToEndTests {
             "--config", "/nonexistent/ipsec.conf", "--ctlsocket", "/nonexistent/pluto.ctl", "--log", "/nonexistent/pluto.log",
         ])
         let json = try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])
-        #expect(json["schemaVersion"] as? Int == 1)
+        #expect(json["schemaVersion"] as? Int == 2)
         #expect(json["exitStatus"] as? Int == Int(status))
         let skipped = (json["skipped"] as? [[String: String]] ?? []).map { "\($0["input"] ?? ""): \($0["reason"] ?? "")" }
         let codes = (json["findings"] as? [[String: Any]] ?? []).compactMap { $0["code"] as? String }
@@ -387,7 +388,7 @@ struct EndToEndTests {
         #expect(first["code"] as? String == "psk-mismatch")
         #expect((first["evidence"] as? [[String: Any]])?.first?["file"] as? String == "stdin")
         let kinds = (json["inputs"] as? [[String: String]] ?? []).compactMap { $0["kind"] }
-        #expect(kinds.sorted() == ["ipsec up output", "ipsec.secrets"], "\(kinds)")
+        #expect(kinds.sorted() == ["ipsec-secrets", "ipsec-up"], "\(kinds)")
         // Empty standard input is nothing read: exit 2, said once with the name.
         let empty = dir + "/empty"
         FileManager.default.createFile(atPath: empty, contents: Data())
@@ -460,5 +461,114 @@ struct EndToEndTests {
             let msg = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             #expect(run.terminationStatus == 0, "\(c): \(msg)")
         }
+    }
+
+    /// Runs scripts/check-output KIND on FILES; returns its exit status and what it printed.
+    static func checkOutput(_ kind: String, _ files: [String]) throws -> (Int32, String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", root + "/scripts/check-output", kind] + files
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        try p.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        return (p.terminationStatus, text)
+    }
+
+    /// The contract of docs/schema/: every capture's JSON validates against diagnose.schema.json (strict: no
+    /// field the schema does not name, leads never symptoms, symptoms always), its SARIF against SARIF 2.1.0,
+    /// and every SARIF location is a real line of a real file, like every evidence line.
+    @Test("machine outputs of every capture validate: JSON Schema, SARIF 2.1.0, real SARIF locations")
+    func contracts() throws {
+        let tmp = try Self.scratch("contracts")
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        var jsons: [String] = [], sarifs: [String] = []
+        for (i, c) in Self.cases.enumerated() {
+            let dir = "\(Self.capturesDir)/\(c.scenario)"
+            let (_, json, _) = try Self.run(["diagnose", "--format", "json"] + c.args, cwd: dir)
+            let (status, sarif, _) = try Self.run(["diagnose", "-f", "sarif"] + c.args, cwd: dir)
+            #expect(status == c.exit, "\(c): sarif exit \(status)")
+            try json.write(toFile: "\(tmp)/\(i).json", atomically: false, encoding: .utf8)
+            try sarif.write(toFile: "\(tmp)/\(i).sarif", atomically: false, encoding: .utf8)
+            jsons.append("\(tmp)/\(i).json")
+            sarifs.append("\(tmp)/\(i).sarif")
+            let log = try #require(try JSONSerialization.jsonObject(with: Data(sarif.utf8)) as? [String: Any], "\(c): SARIF not JSON")
+            let results = ((log["runs"] as? [[String: Any]])?.first?["results"] as? [[String: Any]]) ?? []
+            for r in results {
+                let locs = (r["locations"] as? [[String: Any]] ?? []) + (r["relatedLocations"] as? [[String: Any]] ?? [])
+                for l in locs {
+                    let phys = l["physicalLocation"] as? [String: Any]
+                    guard let uri = (phys?["artifactLocation"] as? [String: Any])?["uri"] as? String,
+                        let region = phys?["region"] as? [String: Any], let line = region["startLine"] as? Int,
+                        let text = (region["snippet"] as? [String: Any])?["text"] as? String, !text.contains("<redacted>")
+                    else { continue }
+                    let file = uri.removingPercentEncoding ?? uri
+                    let path = file.hasPrefix("file://") ? String(file.dropFirst(7)) : "\(dir)/\(file)"
+                    guard let content = try? String(contentsOfFile: path, encoding: .utf8) else { continue }
+                    let lines = content.split(separator: "\n", omittingEmptySubsequences: false)
+                    #expect(line >= 1 && line <= lines.count && String(lines[line - 1]) == text, "\(c): SARIF \(file):\(line) is not '\(text)'")
+                }
+            }
+        }
+        #expect(jsons.count >= 40, "\(jsons.count) captures")
+        let (codesStatus, codes, _) = try Self.run(["codes", "--format", "json"])
+        #expect(codesStatus == 0)
+        try codes.write(toFile: tmp + "/codes.json", atomically: false, encoding: .utf8)
+        for (kind, files) in [("diagnose", jsons), ("sarif", sarifs), ("codes", [tmp + "/codes.json"])] {
+            let (status, out) = try Self.checkOutput(kind, files)
+            #expect(status == 0, "scripts/check-output \(kind): \(out.prefix(3000))")
+        }
+    }
+
+    /// The schema's closed lists are the program's: the catalog's codes and the parser's input kinds.
+    @Test("diagnose.schema.json names every finding code and input kind, and no other")
+    func schemaLists() throws {
+        let schema = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Self.root + "/docs/schema/diagnose.schema.json"))) as? [String: Any])
+        let defs = try #require(schema["$defs"] as? [String: Any])
+        let codes = Set(((defs["code"] as? [String: Any])?["enum"] as? [String]) ?? [])
+        let kinds = Set(((defs["inputKind"] as? [String: Any])?["enum"] as? [String]) ?? [])
+        let (_, out, _) = try Self.run(["codes", "--format", "json"])
+        let catalog = try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])
+        let catalogCodes = Set(((catalog["codes"] as? [[String: Any]]) ?? []).compactMap { $0["code"] as? String })
+        #expect(!catalogCodes.isEmpty)
+        #expect(codes == catalogCodes, "schema only: \(codes.subtracting(catalogCodes)); catalog only: \(catalogCodes.subtracting(codes))")
+        #expect(kinds == Set(InputKind.allCases.map(\.id)), "\(kinds.symmetricDifference(Set(InputKind.allCases.map(\.id))))")
+    }
+
+    /// The completion script swift-argument-parser generates, run by a real bash: `--conn` completes the
+    /// connection names of the capture on the command line, `--format` its values, `codes --explain` codes.
+    @Test("bash completion: connection names from the capture on the command line, formats, codes")
+    func bashCompletion() throws {
+        let (status, script, _) = try Self.run(["--generate-completion-script", "bash"])
+        #expect(status == 0)
+        let tmp = try Self.scratch("completion")
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        try script.write(toFile: tmp + "/ipsec-doctor.bash", atomically: false, encoding: .utf8)
+        func complete(_ words: [String]) throws -> [String] {
+            // COMP_WORDS as bash splits the line; the cursor on the last (possibly empty) word. Bash calls
+            // the function with the command, the current word and the previous one.
+            let quoted = words.map { "'\($0)'" }.joined(separator: " ")
+            let line = words.joined(separator: " ")
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/bin/bash")
+            p.currentDirectoryURL = URL(fileURLWithPath: Self.root)
+            p.arguments = ["-c", """
+                source \(tmp)/ipsec-doctor.bash
+                COMP_WORDS=(\(quoted)); COMP_CWORD=\(words.count - 1); COMP_LINE='\(line)'; COMP_POINT=${#COMP_LINE}
+                _ipsec-doctor '\(words[0])' '\(words[words.count - 1])' '\(words[words.count - 2])'; printf '%s\\n' "${COMPREPLY[@]}"
+                """]
+            let out = Pipe()
+            p.standardOutput = out
+            try p.run()
+            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            return text.split(separator: "\n").map(String.init)
+        }
+        #expect(try complete([Self.binary, "diagnose", "examples/two-connections/west", "--conn", ""]) == ["lab", "office"])
+        #expect(try complete([Self.binary, "diagnose", "examples/ikev2-psk-mismatch", "-c", ""]) == ["westnet-eastnet"])
+        #expect(Set(try complete([Self.binary, "diagnose", "--format", ""])) == ["text", "json", "sarif"])
+        #expect(try complete([Self.binary, "codes", "--explain", "psk-"]) == ["psk-mismatch"])
     }
 }

@@ -19,7 +19,7 @@ struct TunnelDown: Rule {
             var evidence = [conn.header]
             if let a = conn["auto"] { evidence.append(a.source) }
             // An absence is said, not quoted: no line of the file is cited for a line that is not there.
-            let absent = ctx.local.inputs.first(where: { $0.value == InputKind.trafficStatus.rawValue }).map { " \($0.key) has no line for this connection." } ?? ""
+            let absent = ctx.local.inputs.first(where: { $0.value == .trafficStatus }).map { " \($0.key) has no line for this connection." } ?? ""
             let why = attempted
                 ? "Connection \"\(name)\" has no established Child SA and the captured logs do not say why.\(absent)"
                 : "Connection \"\(name)\" is loaded (auto=\(auto)) but has no established Child SA, and the logs show no attempt to bring it up: with auto=add pluto waits for the peer or for `\(ctx.cli.up(name))`.\(absent)"
