@@ -52,14 +52,30 @@ struct NATBeforeIPsec: Rule {
     func finding(_ name: String, _ conn: ConnectionConfig, _ rule: NatRule, _ l: IPPrefix, _ r: IPPrefix, _ ctx: DiagnosisContext) -> Finding {
         let command: String
         let persistent: String
+        let whereTo: String
+        // The persistent line is exactly what the loader accepts (no trailing comment: iptables-restore rejects
+        // one); where it goes and which file the distribution loads is said in the step's summary.
         if rule.backend == "nft" {
             let fam = rule.family ?? "ip"
             let table = rule.table ?? "nat"
-            command = "nft insert rule \(fam) \(table) \(rule.chain) ip saddr \(l) ip daddr \(r) return"
-            persistent = "ip saddr \(l) ip daddr \(r) return   # first rule of chain \(rule.chain) in table \(fam) \(table)"
+            let match = !l.isIPv4 ? "ip6 saddr \(l) ip6 daddr \(r)" : "ip saddr \(l) ip daddr \(r)"
+            command = "nft insert rule \(fam) \(table) \(rule.chain) \(match) return"
+            persistent = "\(match) return"
+            whereTo = """
+                Make it persistent: write this line as the first rule of chain \(rule.chain) in table \(fam) \(table) of \
+                the ruleset loaded at boot (/etc/nftables.conf on Debian and Ubuntu, /etc/sysconfig/nftables.conf on \
+                RHEL; `systemctl cat nftables` shows which file)
+                """
         } else {
-            command = "iptables -t nat -I POSTROUTING 1 -s \(l) -d \(r) -j RETURN"
-            persistent = "-A POSTROUTING -s \(l) -d \(r) -j RETURN   # before the MASQUERADE/SNAT line in /etc/iptables/rules.v4"
+            let tool = !l.isIPv4 ? "ip6tables" : "iptables"
+            command = "\(tool) -t nat -I POSTROUTING 1 -s \(l) -d \(r) -j RETURN"
+            persistent = "-A POSTROUTING -s \(l) -d \(r) -j RETURN"
+            whereTo = """
+                Make it persistent: in the *nat section of the rules \(tool)-restore loads at boot, put this line before \
+                the MASQUERADE/SNAT line (/etc/iptables/rules.\(!l.isIPv4 ? "v6" : "v4") with Debian's \
+                iptables-persistent, /etc/sysconfig/\(tool) on RHEL; `systemctl cat netfilter-persistent \(tool)` \
+                shows which), or save the running rules after the insert (`\(tool)-save`, into that file)
+                """
         }
         var evidence = [rule.source]
         evidence += [conn.local("subnet") ?? conn.local("subnets"), conn.remote("subnet") ?? conn.remote("subnets")].compactMap { $0?.source }
@@ -78,7 +94,7 @@ struct NATBeforeIPsec: Rule {
             evidence: evidence,
             remedy: Remedy(summary: "Exempt subnet-to-subnet traffic from NAT with a rule placed before the NAT rule.", steps: [
                 .command(.local, "Insert the exemption at the start of the chain", command),
-                .config(.local, "Make it persistent in your firewall configuration", file: nil, connection: nil, remove: [], add: [persistent]),
+                .config(.local, whereTo, file: nil, connection: nil, remove: [], add: [persistent]),
                 .check(.local, "Verify the counters/bytes of the tunnel now grow", "ipsec trafficstatus"),
             ]),
             rank: Rank.dataPathConfig + 5)
