@@ -494,6 +494,23 @@ struct EndToEndTests {
             try sarif.write(toFile: "\(tmp)/\(i).sarif", atomically: false, encoding: .utf8)
             jsons.append("\(tmp)/\(i).json")
             sarifs.append("\(tmp)/\(i).sarif")
+            // `side: "peer"` exactly on the findings about the other end itself: all of their evidence from
+            // its capture marks them, and a finding marked so cites it.
+            if let k = c.args.firstIndex(where: { $0 == "--peer" || $0 == "-p" }), k + 1 < c.args.count {
+                let peerDir = c.args[k + 1].hasSuffix("/") ? c.args[k + 1] : c.args[k + 1] + "/"
+                let doc = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+                func walk(_ fs: [[String: Any]]) {
+                    for f in fs {
+                        let files = (f["evidence"] as? [[String: Any]] ?? []).compactMap { $0["file"] as? String }
+                        let fromPeer = files.filter { $0.hasPrefix(peerDir) }
+                        let marked = f["side"] as? String == "peer"
+                        #expect(!(fromPeer.count == files.count && !files.isEmpty) || marked, "\(c): \(f["code"] ?? "") cites only the peer's capture but has no side")
+                        #expect(!marked || !fromPeer.isEmpty, "\(c): \(f["code"] ?? "") has side peer but cites nothing of the peer's capture")
+                        walk(f["symptoms"] as? [[String: Any]] ?? [])
+                    }
+                }
+                walk(doc["findings"] as? [[String: Any]] ?? [])
+            }
             let log = try #require(try JSONSerialization.jsonObject(with: Data(sarif.utf8)) as? [String: Any], "\(c): SARIF not JSON")
             let results = ((log["runs"] as? [[String: Any]])?.first?["results"] as? [[String: Any]]) ?? []
             for r in results {
