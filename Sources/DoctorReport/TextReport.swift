@@ -109,7 +109,7 @@ public struct TextReport {
             out.append("  " + bold("evidence:"))
             for e in f.evidence { out.append("    " + paint("\(e.file):\(e.line):", "2") + " " + e.text.trimmingLeadingSpace()) }
         }
-        out.append("  " + bold("fix: ") + f.remedy.summary)
+        out.append(contentsOf: wrap(bold("fix:") + " " + f.remedy.summary, indent: "  ", then: "       ", escapes: bold("fix:").count - "fix:".count))
         for (n, s) in f.remedy.steps.enumerated() {
             let end = switch s.end {
             case .local: "[this end]"
@@ -120,11 +120,11 @@ public struct TextReport {
             case .config:
                 var where_ = s.file.map { " in \($0)" } ?? ""
                 if let c = s.connection { where_ += c == "config setup" ? " (config setup)" : " (conn \(c))" }
-                out.append("    \(n + 1). \(end) \(s.summary)\(where_):")
+                out.append(contentsOf: wrap("\(n + 1). \(end) \(s.summary)\(where_):", indent: "    ", then: "         "))
                 for r in s.remove { out.append("         " + paint("- \(r)", "31")) }
                 for a in s.add { out.append("         " + paint("+ \(a)", "32")) }
             case .command, .check:
-                out.append("    \(n + 1). \(end) \(s.summary):")
+                out.append(contentsOf: wrap("\(n + 1). \(end) \(s.summary):", indent: "    ", then: "         "))
                 if let c = s.command { out.append("         $ " + c) }
             }
         }
@@ -139,17 +139,23 @@ public struct TextReport {
         return out
     }
 
-    func wrap(_ text: String, indent: String) -> [String] {
+    /// Prose in lines of at most `width` columns: the first after `indent`, the rest after `then` (a hanging
+    /// indent for numbered steps). Commands and config lines are never wrapped: they must paste as they are.
+    /// `escapes` counts the characters of colour codes in the text, which take no column.
+    func wrap(_ text: String, indent: String, then: String? = nil, escapes: Int = 0) -> [String] {
+        let rest = then ?? indent
         var lines: [String] = []
-        var current = indent
+        var current = indent, hidden = escapes, lead = indent.count
         for word in text.split(separator: " ") {
-            if current.count + word.count + 1 > width && current.count > indent.count {
+            if current.count - hidden + word.count + 1 > width && current.count > lead {
                 lines.append(current)
-                current = indent
+                current = rest
+                hidden = 0
+                lead = rest.count
             }
-            current += (current.count > indent.count ? " " : "") + word
+            current += (current.count > lead ? " " : "") + word
         }
-        if current.count > indent.count { lines.append(current) }
+        if current.count > lead { lines.append(current) }
         return lines
     }
 }

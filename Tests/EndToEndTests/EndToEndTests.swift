@@ -187,6 +187,13 @@ struct EndToEndTests {
         // The lead's explanation: the lines between its first line and its evidence.
         let prose = narrow.split(separator: "\n").dropFirst().prefix { $0 != "  evidence:" }
         #expect(!prose.isEmpty && prose.allSatisfy { $0.count <= 60 }, "\(prose.map(\.count))")
+        // So do the fix and its steps (a long persistence summary); commands and config lines paste whole.
+        let (_, nat, _) = try Self.run(["diagnose", Self.root + "/examples/nat-before-ipsec/west"], env: ["COLUMNS": "60"])
+        let fix = nat.split(separator: "\n", omittingEmptySubsequences: false).drop { !$0.hasPrefix("  fix:") }.prefix { !$0.isEmpty && !$0.hasPrefix("  follows from it:") }
+        let pasteable = fix.filter { $0.hasPrefix("         $ ") || $0.hasPrefix("         + ") || $0.hasPrefix("         - ") }
+        #expect(fix.count > 5 && !pasteable.isEmpty, "\(fix)")
+        #expect(fix.filter { !pasteable.contains($0) }.allSatisfy { $0.count <= 60 }, "\(fix.map(\.count))")
+        #expect(pasteable.contains { $0.count > 60 }, "a long command is not cut")
         let (_, always, _) = try Self.run(["diagnose", "--color", "always", "west"], cwd: dir)
         #expect(always.contains("\u{1B}["))
         let (_, never, _) = try Self.run(["diagnose", "--color", "never", "west"], cwd: dir, env: ["TERM": "dumb"])
