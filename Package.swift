@@ -22,7 +22,7 @@ let package = Package(
         // The rule catalog and the engine that ranks root causes.
         .target(name: "DoctorRules", dependencies: ["DoctorModel"]),
         // Text and JSON renderings of a diagnosis.
-        .target(name: "DoctorReport", dependencies: ["DoctorModel"]),
+        .target(name: "DoctorReport", dependencies: ["DoctorModel", "DoctorRules"]),
         .executableTarget(
             name: "ipsec-doctor",
             dependencies: [

@@ -64,6 +64,15 @@ enum FuzzPipeline {
         let sarif = SARIFReport.render(d, rules: RuleCatalog.all.map { SARIFReport.RuleDescriptor(code: $0.code, summary: $0.summary) }, toolVersion: "fuzz")
         if let broken = check(sarif, "\(name), SARIF", secrets: secrets) { return broken }
         if (try? JSONSerialization.jsonObject(with: Data(sarif.utf8))) == nil { return "the SARIF report does not parse (\(name))" }
+        // compare reads the same model through the typed adapter: the capture against itself.
+        let compared = ConfigComparison.compare(snap, snap)
+        let cjson = CompareReport.json(compared, local: "fuzz", peer: "fuzz", toolVersion: "fuzz")
+        if let broken = check(CompareReport.text(compared, local: "fuzz", peer: "fuzz", report: TextReport(color: false)), "\(name), compare", secrets: secrets)
+            ?? check(cjson, "\(name), compare JSON", secrets: secrets)
+        {
+            return broken
+        }
+        if (try? JSONSerialization.jsonObject(with: Data(cjson.utf8))) == nil { return "the compare JSON does not parse (\(name))" }
         return nil
     }
 

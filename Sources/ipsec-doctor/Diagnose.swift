@@ -111,7 +111,7 @@ struct Diagnose: ParsableCommand {
         }
     }
 
-    static let subcommands = ["diagnose", "codes", "help"]
+    static let subcommands = ["diagnose", "compare", "codes", "help"]
 
     /// Shell completion of `--conn`: the connection names of the capture named so far on the command line
     /// (its ipsec.conf, or west/'s of a directory holding both ends), else of `--config`, else of

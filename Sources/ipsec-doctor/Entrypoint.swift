@@ -8,7 +8,7 @@ struct IPsecDoctor: ParsableCommand {
         commandName: "ipsec-doctor",
         abstract: "Tells why a Libreswan IPsec tunnel fails, and exactly how to fix it on both ends.",
         version: "ipsec-doctor \(JSONReport.toolVersion)",
-        subcommands: [Diagnose.self, Codes.self],
+        subcommands: [Diagnose.self, Compare.self, Codes.self],
         defaultSubcommand: Diagnose.self)
 
     static func main() {

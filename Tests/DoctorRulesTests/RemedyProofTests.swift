@@ -24,7 +24,9 @@ struct RemedyProofTests {
         var side: String
         var withPeer: Bool
         var finding: Finding
-        var label: String { "\(scenario)/\(side)\(withPeer ? " --peer" : ""): \(finding.code)" }
+        /// The command that gave it: `diagnose` or `compare`.
+        var by = "diagnose"
+        var label: String { "\(by) \(scenario)/\(side)\(withPeer ? " --peer" : ""): \(finding.code)" }
         var other: String { side == "west" ? "east" : "west" }
     }
 
@@ -38,6 +40,13 @@ struct RemedyProofTests {
                     let findings = DiagnosisEngine().diagnose(Repo.context(scenario, side, withPeer: withPeer))
                     for f in findings.flatMap({ [$0] + $0.symptoms }) {
                         out.append(Given(scenario: scenario, side: side, withPeer: withPeer, finding: f))
+                    }
+                }
+                // compare's remedies, for this end against the other.
+                if hasPeer {
+                    let result = ConfigComparison.compare(Repo.snapshot(scenario, side), Repo.snapshot(scenario, other))
+                    for f in result.pairs.flatMap(\.findings) {
+                        out.append(Given(scenario: scenario, side: side, withPeer: true, finding: f, by: "compare"))
                     }
                 }
             }

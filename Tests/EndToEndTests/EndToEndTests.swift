@@ -537,10 +537,23 @@ struct EndToEndTests {
             }
         }
         #expect(jsons.count >= 40, "\(jsons.count) captures")
+        // compare on every pair of ends: its JSON, and an exit status that says whether a pair fails.
+        var compares: [String] = []
+        for scenario in Set(Self.cases.map(\.scenario)).sorted() {
+            let dir = "\(Self.capturesDir)/\(scenario)"
+            guard FileManager.default.fileExists(atPath: dir + "/east/ipsec.conf"), FileManager.default.fileExists(atPath: dir + "/west/ipsec.conf") else { continue }
+            let (status, out, err) = try Self.run(["compare", "--format", "json", "west", "east"], cwd: dir)
+            let doc = try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any], "\(scenario): compare: \(err)")
+            let verdicts = (doc["pairs"] as? [[String: Any]] ?? []).compactMap { $0["verdict"] as? String }
+            #expect(status == (verdicts.allSatisfy { $0 == "ok" } ? 0 : 1) && doc["exitStatus"] as? Int == Int(status), "\(scenario): compare exit \(status), verdicts \(verdicts)")
+            try out.write(toFile: "\(tmp)/compare-\(scenario).json", atomically: false, encoding: .utf8)
+            compares.append("\(tmp)/compare-\(scenario).json")
+        }
+        #expect(compares.count >= 30, "\(compares.count) pairs compared")
         let (codesStatus, codes, _) = try Self.run(["codes", "--format", "json"])
         #expect(codesStatus == 0)
         try codes.write(toFile: tmp + "/codes.json", atomically: false, encoding: .utf8)
-        for (kind, files) in [("diagnose", jsons), ("sarif", sarifs), ("codes", [tmp + "/codes.json"])] {
+        for (kind, files) in [("diagnose", jsons), ("sarif", sarifs), ("codes", [tmp + "/codes.json"]), ("compare", compares)] {
             let (status, out) = try Self.checkOutput(kind, files)
             #expect(status == 0, "scripts/check-output \(kind): \(out.prefix(3000))")
         }
