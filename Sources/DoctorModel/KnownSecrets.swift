@@ -57,15 +57,17 @@ public struct KnownSecrets: Sendable, Hashable {
         insert(bytes: v)
     }
 
-    /// The pieces of LINE between its QUOTES: from the first quote to the last (after a lone quote, the rest
-    /// of the line), and with OUTSIDE the text before the first and after the last too. A mangled line's
+    /// The pieces of LINE between its QUOTES: from the first quote to the last (after an unclosed last quote,
+    /// the rest of the line), and with OUTSIDE the text before the first and after the last too. A mangled line's
     /// quotes cannot be trusted to pair. OUTSIDE is for lines known to hold a secret (a secrets entry, a key
     /// block's line), where an unclosed secret may follow the last quote; not for a stray quote in a line of
     /// another format, whose own text is evidence.
     public mutating func insertQuotedPieces<S: StringProtocol>(_ line: S, quotes: Set<Character> = ["\"", "'"], outside: Bool) {
         let pieces = line.split(omittingEmptySubsequences: false, whereSeparator: { quotes.contains($0) })
         guard pieces.count > 1 else { return }
-        for piece in outside ? pieces[...] : pieces.dropFirst().dropLast(pieces.count > 2 ? 1 : 0) { insert(piece) }
+        // Inside: between the first quote and the last, and after the last when it is left unclosed (an odd
+        // number of quotes).
+        for piece in outside ? pieces[...] : pieces.dropFirst().dropLast(pieces.count % 2 == 1 ? 1 : 0) { insert(piece) }
     }
 
     private mutating func insert(bytes v: [UInt8]) {

@@ -61,13 +61,15 @@ public struct LineRedactor {
         let indent = line.prefix(while: { $0 == " " || $0 == "\t" })
         var out: String
         if secretOnNextLine && !blank {
-            secretOnNextLine = false
             learnMasked(line)
+            // A mangled paste can end the masked line with another `IDs : PSK`: its secret is on the next one.
+            secretOnNextLine = Self.endsWithSecretKeyword(line)
             out = "\(indent)\"\(Self.mask)\""
         } else if inKeyBlock {
             if !blank { learnMasked(line) }
             if line.contains("}") {
                 inKeyBlock = false
+                secretOnNextLine = Self.endsWithSecretKeyword(line)
                 out = "\(indent)}"
             } else {
                 out = blank ? String(line) : "\(indent)\(Self.mask)"
@@ -91,6 +93,12 @@ public struct LineRedactor {
         if sawControl { out = out.escapingControlCharacters }
         if sawZero || sawControl { out = Self.inlineSecrets(out) }
         return known.scrub(out)
+    }
+
+    /// `... : PSK` with nothing after the keyword: the secret is on the next non-blank line.
+    static func endsWithSecretKeyword(_ line: Substring) -> Bool {
+        guard let e = secretKeyword(in: line.utf8) else { return false }
+        return line.utf8[e...].allSatisfy { $0 == 32 || $0 == 9 }
     }
 
     static func words(_ line: Substring) -> [Substring] { line.split(whereSeparator: { $0 == " " || $0 == "\t" }) }
@@ -273,12 +281,14 @@ public enum Redactor {
     }
 
     /// Everything from the first double quote to the last masked as one quoted string: `dev "x"` ->
-    /// `dev "<quoted>"`, `a "x" b "y"` -> `a "<quoted>"` (an unclosed quote runs to the end of the line).
+    /// `dev "<quoted>"`, `a "x" b "y"` -> `a "<quoted>"`.
     /// First to last, not pair by pair: in a mangled line (`"x-@west : PSK* "x"`) no pairing can be
     /// trusted to say which part is the quoted one.
+    /// An odd number of quotes leaves the last one unclosed: from the first quote to the end of the line.
     public static func maskingQuoted(_ line: Substring) -> String {
         guard let first = line.firstIndex(of: "\""), let last = line.lastIndex(of: "\"") else { return String(line) }
-        return line[...first] + "<quoted>" + (last > first ? line[last...] : "")
+        let closed = last > first && line.utf8.lazy.filter { $0 == UInt8(ascii: "\"") }.count % 2 == 0
+        return line[...first] + "<quoted>" + (closed ? line[last...] : "")
     }
 
     public static let mask = LineRedactor.mask

@@ -187,6 +187,21 @@ struct SecretFormsTests {
         var m = LineRedactor()
         _ = m.redact("@west @east : PSK \"first-piece 0x : PSK \"second-piece-value\"")
         #expect(m.known.scrub("second-piece-value") == "<redacted>")
+        // A quote-free format's stray quotes: an unclosed last one masks to the end of the line, and what
+        // it runs over is known inside quotes; closed pairs keep the text after them.
+        #expect(Redactor.maskingQuoted("dev \"a\" x \"lab-psk-unclosed") == "dev \"<quoted>")
+        #expect(Redactor.maskingQuoted("dev \"a\" x \"b\" tail") == "dev \"<quoted>\" tail")
+        var q = KnownSecrets()
+        q.insertQuotedPieces("x \"one-piece\" y \"lab-psk-after-last-quote", quotes: ["\""], outside: false)
+        #expect(q.scrub("lab-psk-after-last-quote") == "<redacted>" && q.scrub("one-piece") == "<redacted>")
+        #expect(q.scrub("x ") == "x ")
+        // A line masked as the secret after `IDs : PSK` that itself ends in `: PSK` (a mangled paste): the
+        // secret after it is masked too.
+        var n = LineRedactor()
+        #expect(n.redact("@west @east : PSK") == "@west @east : PSK")
+        #expect(n.redact("junk @east : PSK") == "\"<redacted>\"")
+        #expect(n.redact("lab-psk-on-the-third-line") == "\"<redacted>\"")
+        #expect(n.redact("src 10.1.0.0/24 dst 10.2.0.0/24") == "src 10.1.0.0/24 dst 10.2.0.0/24")
     }
 
     @Test("redaction keeps what parsers need, and redacting twice changes nothing")
