@@ -56,7 +56,9 @@ struct Compare: ParsableCommand {
             let secrets = ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent("ipsec.secrets")
             if (path as NSString).lastPathComponent == "ipsec.conf", FileManager.default.fileExists(atPath: secrets) { paths.append(secrets) }
         }
-        return SnapshotBuilder.build(SnapshotLoader.load(paths: paths))
+        // A file's end is named by its directory (`west/ipsec.conf` is west).
+        let label = isDir.boolValue ? nil : ((path as NSString).deletingLastPathComponent as NSString).lastPathComponent
+        return SnapshotBuilder.build(SnapshotLoader.load(paths: paths, label: label?.isEmpty == false ? label : nil))
     }
 
     func run() throws {

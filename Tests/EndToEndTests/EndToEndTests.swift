@@ -98,6 +98,39 @@ struct EndToEndTests {
         #expect(!raw.contains("0x") || raw.range(of: "0x[0-9a-f]{16,}", options: .regularExpression) == nil, "\(scenario): key hex in live output")
     }
 
+    /// The scenarios whose failure is their configuration: the lab applies compare's fix and restarts them.
+    static let fixLoopScenarios: [String] = {
+        guard freshCaptures else { return [] }
+        let dir = root + "/scripts/lab/scenarios"
+        return ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(".sh") }.sorted().compactMap { f in
+            let text = (try? String(contentsOfFile: "\(dir)/\(f)", encoding: .utf8)) ?? ""
+            return text.split(separator: "\n").contains("FIX_LOOP=yes") ? String(f.dropLast(3)) : nil
+        }
+    }()
+
+    /// The closed loop (scripts/lab/lab.sh fix_loop): compare's fix, applied by the lab to the real configs,
+    /// and the real daemons restarted on them: compare then finds nothing, the IKE SA comes up, the Child SA
+    /// is negotiated (on the host's kernel, which has no ESP, refused only by the kernel), and where the
+    /// kernel carries ESP (the guests) the Child SA is established and traffic passes.
+    @Test("compare's fixes, applied by the lab and the pair restarted: the tunnel comes up",
+          .enabled(if: freshCaptures, "needs a fresh lab run (scripts/test)"), arguments: fixLoopScenarios)
+    func closedLoop(_ scenario: String) throws {
+        let path = "\(Self.capturesDir)/\(scenario)/fix-loop.json"
+        let data = try #require(FileManager.default.contents(atPath: path), "\(scenario): no fix-loop.json (IPSEC_DOCTOR_BIN unset, or the loop failed: see the lab log)")
+        let r = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(r["applied"] as? String == "ok", "\(scenario): \(r)")
+        let before = (r["before"] as? String ?? "").split(separator: " ").map { String($0.split(separator: "=").last ?? "") }
+        let after = (r["after"] as? String ?? "").split(separator: " ").map { String($0.split(separator: "=").last ?? "") }
+        #expect(before.contains { $0 != "ok" }, "\(scenario): compare found nothing to fix: \(r)")
+        #expect(!after.isEmpty && after.allSatisfy { $0 == "ok" || $0 == "multi-subnet-tmpl-mismatch" }, "\(scenario): after the fix compare says \(r["after"] ?? "")")
+        #expect(r["ikeEstablished"] as? Bool == true, "\(scenario): \(r)")
+        let child = r["childEstablished"] as? Bool == true, refused = r["childRefusedByKernelWithoutESP"] as? Bool == true
+        #expect(child || refused, "\(scenario): the Child SA was not negotiated: \(r)")
+        if r["kernel"] as? String != "host" {
+            #expect(child && r["trafficPasses"] as? Bool == true, "\(scenario): on a kernel with ESP the tunnel must carry traffic: \(r)")
+        }
+    }
+
     /// A new scratch directory (the caller removes it), holding `files` copied from `src`.
     static func scratch(_ prefix: String, copying files: [String] = [], from src: String = "") throws -> String {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)").path

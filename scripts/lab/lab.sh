@@ -198,6 +198,45 @@ live_diagnose() { # SIDE
     wait "$pid" || true
 }
 
+# The closed loop, for scenarios with a configuration cause (FIX_LOOP=yes): the change `ipsec-doctor
+# compare` proposes, applied to the real configs (scripts/lab/apply-fix.py), both daemons restarted on them,
+# every connection initiated again; fix-loop.json records compare's verdicts before and after and what the
+# daemons did: the IKE SA established, the Child SA negotiated (established, or refused only by a kernel
+# without ESP: the host's), and traffic through the tunnel where the kernel carries it.
+fix_loop() {
+    [ "${FIX_LOOP:-no}" = yes ] && [ -n "${IPSEC_DOCTOR_BIN:-}" ] && [ -x "$IPSEC_DOCTOR_BIN" ] || return 0
+    local applied=ok conns c side up="$OUT/fix-ipsec-up.txt"
+    verdicts() { python3 -c 'import json,sys; print(" ".join(p["local"] + "=" + p["verdict"] for p in json.load(open(sys.argv[1]))["pairs"]))' "$1" 2>/dev/null || echo "unreadable"; }
+    "$IPSEC_DOCTOR_BIN" compare -f json "$RUN/west" "$RUN/east" > "$OUT/fix-compare-before.json" 2>/dev/null || true
+    python3 "$LAB_DIR/apply-fix.py" "$OUT/fix-compare-before.json" > "$OUT/fix-applied.txt" 2>&1 || applied=failed
+    "$IPSEC_DOCTOR_BIN" compare -f json "$RUN/west" "$RUN/east" > "$OUT/fix-compare-after.json" 2>/dev/null || true
+    for side in west east; do
+        pluto_stop "$side"
+        rm -rf "$(side_dir "$side")/nss" "$(side_dir "$side")/run"
+        mkdir -p "$(side_dir "$side")/nss" "$(side_dir "$side")/run"
+        : > "$(side_dir "$side")/pluto.log"
+    done
+    pluto_start west; pluto_start east
+    conns=$(python3 -c 'import json,sys; print(" ".join(p["local"] for p in json.load(open(sys.argv[1]))["pairs"]))' "$OUT/fix-compare-after.json" 2>/dev/null || echo "$CONN")
+    : > "$up"
+    for c in $conns; do
+        timeout "$UP_SECONDS" ip netns exec "$W" ipsec whack --ctlsocket "$(side_dir west)/run/pluto.ctl" --name "$c" --initiate >> "$up" 2>&1 || true
+    done
+    sleep 2
+    whack west --trafficstatus > "$OUT/fix-trafficstatus.txt" 2>&1 || true
+    cp "$(side_dir west)/pluto.log" "$OUT/fix-west-pluto.log" 2>/dev/null || true
+    cp "$(side_dir east)/pluto.log" "$OUT/fix-east-pluto.log" 2>/dev/null || true
+    local ike=false child=false nokernel=false traffic=false
+    grep -qE "established IKE SA|IKE SA established|ISAKMP SA established" "$up" && ike=true
+    grep -qE "established Child SA|IPsec SA established" "$up" && child=true
+    # The host kernel has no ESP: the peer negotiated the Child SA and its kernel refused the install.
+    grep -qE "netlink response for Add SA" "$OUT/fix-east-pluto.log" "$OUT/fix-west-pluto.log" 2>/dev/null && nokernel=true
+    if [ "$child" = true ] && ip netns exec "$W" ping -c 2 -W 2 -I 10.1.0.1 10.2.0.1 >/dev/null 2>&1; then traffic=true; fi
+    printf '{"applied": "%s", "before": "%s", "after": "%s", "ikeEstablished": %s, "childEstablished": %s, "childRefusedByKernelWithoutESP": %s, "trafficPasses": %s, "kernel": "%s"}\n' \
+        "$applied" "$(verdicts "$OUT/fix-compare-before.json")" "$(verdicts "$OUT/fix-compare-after.json")" "$ike" "$child" "$nokernel" "$traffic" "$KERNEL" > "$OUT/fix-loop.json"
+    log "fix loop: $(cat "$OUT/fix-loop.json")"
+}
+
 capture_both() {
     # Two xfrm_stat samples a few seconds apart, so rising counters show.
     local tw te; tw=$(mktemp); te=$(mktemp)
@@ -327,6 +366,7 @@ run_one() {
     [ -n "${MONITOR_PID:-}" ] && { kill "$MONITOR_PID" 2>/dev/null || true; MONITOR_PID=""; }
     capture_both
     live_diagnose west
+    fix_loop
     write_expect "$SCENARIO" "$OUT"
     log "captured into $OUT"
 }

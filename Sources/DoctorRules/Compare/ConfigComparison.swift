@@ -116,7 +116,7 @@ public struct ConfigComparison: Sendable {
                 let mine = ctx.localPSKs.entry(for: conn), peers = ctx.peerPSKs.entry(for: theirs)
                 if let m = mine, let p = peers, let x = m.fingerprint, let y = p.fingerprint, x != y {
                     finding("psk-mismatch", .error, "The pre-shared keys of the two ends differ",
-                            "Both ends authenticate with a PSK, and their ipsec.secrets entries for this pair of IDs hold different secrets (compared by fingerprint; neither is shown). The responder computes another AUTH payload: `computed hash does not match`, AUTHENTICATION_FAILED.",
+                            "Both ends authenticate with a PSK, and their ipsec.secrets entries for this pair of IDs hold different secrets (compared by fingerprint; neither is shown). The responder's check of the initiator's authentication fails: \(a.ikeVersion.value == .v1 ? "IKEv1 `probable authentication failure (mismatch of preshared secrets?)`, the initiator times out in Main Mode" : "`computed hash does not match`, AUTHENTICATION_FAILED").",
                             [m.source, p.source],
                             [.config(.both, "Use one secret for this pair of IDs in ipsec.secrets on both ends", file: m.source.file, connection: nil,
                                      remove: [m.source.text.trimmingCharacters(in: .whitespaces)], add: [m.source.text.replacingOccurrences(of: "<redacted>", with: "<the same secret on both ends>").trimmingCharacters(in: .whitespaces)]),
@@ -172,7 +172,10 @@ public struct ConfigComparison: Sendable {
                 finding("shared-reqid", .error, "A fixed reqid= with \(max(a.childSAs, b.childSAs)) Child SAs: they all share reqid \(fixed.value)",
                         "Each subnet pair gets its own Child SA, but reqid= gives them one reqid: the kernel templates match only the newest SA, and the peer drops the other pairs' traffic (XfrmInTmplMismatch).",
                         [fixed.source, a.local.subnets.source ?? a.remote.subnets.source],
-                        [fixed.source.map { s in .config(a.reqid != nil ? .local : .peer, "Remove the fixed reqid", file: s.file, connection: a.reqid != nil ? name : theirs.name, remove: [s.text.trimmingCharacters(in: .whitespaces)], add: []) }].compactMap { $0 },
+                        // Off on every end that fixes it: one end's reqid alone still ties its Child SAs together.
+                        [(a.reqid, End.local, name), (b.reqid, End.peer, theirs.name)].compactMap { r, end, conn in
+                            r?.source.map { s in RemedyStep.config(end, "Remove the fixed reqid", file: s.file, connection: conn, remove: [s.text.trimmingCharacters(in: .whitespaces)], add: []) }
+                        },
                         rank: Rank.trafficSelectors + 10)
             } else {
                 finding("multi-subnet-tmpl-mismatch", .warning, "\(max(a.childSAs, b.childSAs)) Child SAs to one peer: replies can arrive on another pair's SA",
@@ -195,7 +198,7 @@ public struct ConfigComparison: Sendable {
         guard let colon = line.range(of: " :") else { return [] }
         let ids = line[..<colon.lowerBound].split(separator: " ").map { $0 == old ? new : String($0) }.joined(separator: " ")
         return [.config(end, "Key the secret by the new ID in ipsec.secrets (the secret itself unchanged)", file: entry.source.file, connection: nil,
-                        remove: [line], add: [ids + line[colon.lowerBound...].replacingOccurrences(of: "<redacted>", with: "<the same secret>")])]
+                        remove: [line], add: [ids + line[colon.lowerBound...].replacingOccurrences(of: "<redacted>", with: "<its secret, unchanged>")])]
     }
 
     /// Every agreement of a proposal of one end with one of the other (DH checked for IKE only: the first

@@ -9,3 +9,5 @@ during_sampling() {
 }
 EXPECT_WEST="shared-reqid|reqid=100"
 EXPECT_PEER="shared-reqid|reqid=100"
+# The closed loop: compare's fix applied, the pair restarted (lab.sh fix_loop).
+FIX_LOOP=yes

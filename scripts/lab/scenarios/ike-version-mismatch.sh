@@ -5,3 +5,5 @@ east_conn() { IKE_VERSION=ikev2 conn_body east; }
 EXPECT_WEST="ike-version-mismatch|STATE_MAIN_I1"
 EXPECT_PEER="ike-version-mismatch|no connection has been authorized"
 EXPECT_EAST="ike-version-mismatch|initial Main Mode message received"
+# The closed loop: compare's fix applied, the pair restarted (lab.sh fix_loop).
+FIX_LOOP=yes

@@ -6,3 +6,5 @@ EAST_EXTRA="    phase2alg=aes128-sha2_256"
 EXPECT_WEST="esp-proposal-mismatch|NO_PROPOSAL_CHOSEN"
 EXPECT_PEER="esp-proposal-mismatch|no acceptable Proposal in IPsec SA"
 EXPECT_EAST="esp-proposal-mismatch|no acceptable Proposal in IPsec SA"
+# The closed loop: compare's fix applied, the pair restarted (lab.sh fix_loop).
+FIX_LOOP=yes

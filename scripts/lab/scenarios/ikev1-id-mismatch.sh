@@ -6,3 +6,5 @@ east_secrets() { echo "@east @west-gw : PSK \"$LAB_PSK\""; }
 EXPECT_WEST="id-mismatch|INVALID_ID_INFORMATION"
 EXPECT_PEER="id-mismatch|Peer ID '@west' mismatched"
 EXPECT_EAST="id-mismatch|mismatched on first found connection"
+# The closed loop: compare's fix applied, the pair restarted (lab.sh fix_loop).
+FIX_LOOP=yes

@@ -5,3 +5,5 @@ EAST_EXTRA="    ike=aes128-sha2_256;modp2048"
 EXPECT_WEST="ike-proposal-mismatch|NO_PROPOSAL_CHOSEN"
 EXPECT_PEER="ike-proposal-mismatch|no acceptable Oakley Transform"
 EXPECT_EAST="ike-proposal-mismatch|no acceptable Oakley Transform"
+# The closed loop: compare's fix applied, the pair restarted (lab.sh fix_loop).
+FIX_LOOP=yes

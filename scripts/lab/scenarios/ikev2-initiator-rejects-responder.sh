@@ -7,3 +7,5 @@ UP_SECONDS=30
 EXPECT_WEST="id-mismatch|@east"
 EXPECT_PEER="id-mismatch|@east"
 EXPECT_EAST="peer-deletes-ike-sa|responder established IKE SA"
+# The closed loop: compare's fix applied, the pair restarted (lab.sh fix_loop).
+FIX_LOOP=yes

@@ -21,3 +21,5 @@ after_up() {
 EXPECT_WEST="esp-proposal-mismatch|CREATE_CHILD_SA failed with error notification NO_PROPOSAL_CHOSEN"
 EXPECT_PEER="esp-proposal-mismatch|no local proposal matches remote proposals 1:ESP"
 EXPECT_EAST="esp-proposal-mismatch|no local proposal matches remote proposals 1:ESP"
+# The closed loop: compare's fix applied, the pair restarted (lab.sh fix_loop).
+FIX_LOOP=yes
