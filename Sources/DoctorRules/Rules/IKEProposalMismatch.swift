@@ -9,6 +9,9 @@ struct IKEProposalMismatch: Rule {
         .triggering("ikev2-ike-proposal-mismatch", "east", cites: "no local proposal matches remote proposals"),
         .triggering("ikev1-ike-proposal-mismatch", cites: "NO_PROPOSAL_CHOSEN"),
         .triggering("ikev1-ike-proposal-mismatch", "east", cites: "no acceptable Oakley Transform"),
+        // One end on Libreswan's default proposals, the other explicit and outside them.
+        .triggering("ike-default-proposal-mismatch", withPeer: true, cites: "no local proposal matches remote proposals"),
+        .nonTriggering("ike-defaults-overlap", withPeer: true),
         .nonTriggering("ikev2-esp-proposal-mismatch", withPeer: true),
         .nonTriggering("ikev1-esp-proposal-mismatch", withPeer: true),
     ]
