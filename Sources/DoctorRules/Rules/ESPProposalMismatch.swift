@@ -31,11 +31,15 @@ struct ESPProposalMismatch: Rule {
             if let v = theirESP { evidence.append(v.source) }
             let common = Proposals.common(local: myESP?.value, peer: theirESP?.value, phase1: false)
             let offered = (localReject + peerReject).compactMap { $0.details["remoteProposals"] }.first
+            // Each end's proposals as the typed model expands them (an absent esp= is the version's defaults).
+            let mineText = mine.flatMap { LibreswanAdapter.describeProposals($0, .esp, version: ctx.local.libreswanVersion) }
+                ?? myESP.map { "\(key)=\($0.value)" } ?? "Libreswan's default ESP list"
+            let theirsText = theirs.flatMap { LibreswanAdapter.describeProposals($0, .esp, version: ctx.peer?.libreswanVersion) }
+                ?? theirESP.map { "\(key)=\($0.value)" } ?? "unknown (add --peer to compare)"
             var why = """
                 The IKE SA was established, but the Child SA (ESP, phase 2) proposals share no algorithm, so the \
-                responder rejected the Child SA with NO_PROPOSAL_CHOSEN. This end offers \
-                \(myESP.map { "\(key)=\($0.value)" } ?? "Libreswan's default ESP list"); the peer accepts \
-                \(theirESP.map { "\(key)=\($0.value)" } ?? (theirs != nil ? "Libreswan's default ESP list" : "unknown (add --peer to compare)")).
+                responder rejected the Child SA with NO_PROPOSAL_CHOSEN. This end offers \(mineText); the peer \
+                accepts \(theirsText).
                 """
             if let offered { why += " The responder received: \(offered)." }
             return Finding(

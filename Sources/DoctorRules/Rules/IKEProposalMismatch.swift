@@ -38,11 +38,14 @@ struct IKEProposalMismatch: Rule {
             if let v = myIKE { evidence.append(v.source) }
             if let v = theirIKE { evidence.append(v.source) }
             let common = Proposals.common(local: myIKE?.value, peer: theirIKE?.value, phase1: true)
-            let theirsText = theirIKE.map { "ike=\($0.value)" } ?? (theirs != nil ? "Libreswan's default ike= list" : "unknown (add --peer to compare)")
+            // Each end's proposals as the typed model expands them (an absent ike= is the version's defaults).
+            let mineText = mine.flatMap { LibreswanAdapter.describeProposals($0, .ike, version: ctx.local.libreswanVersion) }
+                ?? myIKE.map { "ike=\($0.value)" } ?? "Libreswan's default ike= list"
+            let theirsText = theirs.flatMap { LibreswanAdapter.describeProposals($0, .ike, version: ctx.peer?.libreswanVersion) }
+                ?? theirIKE.map { "ike=\($0.value)" } ?? "unknown (add --peer to compare)"
             var why = """
                 The two ends share no IKE SA proposal (encryption, integrity/PRF and DH group must all match one \
-                combination). This end offers \(myIKE.map { "ike=\($0.value)" } ?? "Libreswan's default ike= list"); \
-                the peer accepts \(theirsText).
+                combination). This end offers \(mineText); the peer accepts \(theirsText).
                 """
             if let offered { why += " The responder received: \(offered)." }
             if !received.isEmpty { why += " The NO_PROPOSAL_CHOSEN notify in IKE_SA_INIT is unauthenticated, so pluto ignores it and retransmits until it times out." }
