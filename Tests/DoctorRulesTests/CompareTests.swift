@@ -60,6 +60,16 @@ struct CompareTests {
         #expect(exact >= 19, "\(exact) scenarios with a configuration cause or healthy")
     }
 
+    @Test("the IKE version fix in the version's own words: ikev2=insist for 3.x/4.x, keyexchange=ikev2 for 5.x")
+    func versionKeyword() throws {
+        var west = Repo.snapshot("ike-version-mismatch", "west")
+        let east = Repo.snapshot("ike-version-mismatch", "east")
+        let adds = { (w: EndpointSnapshot) in ConfigComparison.compare(w, east).pairs.flatMap(\.findings).flatMap(\.remedy.steps).flatMap(\.add) }
+        #expect(adds(west).contains("ikev2=insist"), "\(adds(west))")
+        west.libreswanVersion = "Libreswan 5.2"
+        #expect(adds(west).contains("keyexchange=ikev2"), "\(adds(west))")
+    }
+
     @Test("both orders: comparing east with west gives the same verdicts")
     func symmetric() throws {
         for scenario in ["ikev2-ike-proposal-mismatch", "ikev1-id-mismatch", "ikev2-ts-mismatch", "ike-version-mismatch", "fixed-reqid-one-end", "healthy"] {

@@ -76,12 +76,14 @@ public struct ConfigComparison: Sendable {
         let ikeCommon = commonProposals(a.ike.value, b.ike.value, dh: true)
         let espCommon = commonProposals(a.esp.value, b.esp.value, dh: false)
 
-        // 1. IKE version.
+        // 1. IKE version. The IKEv1-only end moves to IKEv2 (Libreswan 5 replaced ikev2= with keyexchange=).
+        let v1Version = a.ikeVersion.value == .v1 ? ctx.local.libreswanVersion : ctx.peer?.libreswanVersion
+        let v2Key = LibreswanAdapter.major(v1Version) >= 5 ? (key: "keyexchange", value: "ikev2") : (key: "ikev2", value: "insist")
         if a.ikeVersion.value != b.ikeVersion.value {
             finding("ike-version-mismatch", .error, "One end speaks only \(a.ikeVersion.value.rawValue), the other only \(b.ikeVersion.value.rawValue)",
                     "This end's connection uses \(a.ikeVersion.value.rawValue)\(a.ikeVersion.source == nil ? " (the default)" : ""), the peer's \(b.ikeVersion.value.rawValue)\(b.ikeVersion.source == nil ? " (the default)" : ""): the initiator's first message is of a version the responder does not answer for this connection.",
                     [a.ikeVersion.source, b.ikeVersion.source],
-                    [RemedyBuilder.setKey("ikev2", to: "insist", in: a.ikeVersion.value == .v1 ? conn : theirs, connectionName: a.ikeVersion.value == .v1 ? name : theirs.name, end: a.ikeVersion.value == .v1 ? .local : .peer,
+                    [RemedyBuilder.setKey(v2Key.key, to: v2Key.value, in: a.ikeVersion.value == .v1 ? conn : theirs, connectionName: a.ikeVersion.value == .v1 ? name : theirs.name, end: a.ikeVersion.value == .v1 ? .local : .peer,
                                           why: "Use IKEv2 on the end that is IKEv1-only (or set both ends to the same version)")],
                     rank: Rank.ikeVersion)
         } else if !a.ike.value.isEmpty, !b.ike.value.isEmpty, ikeCommon.isEmpty {
