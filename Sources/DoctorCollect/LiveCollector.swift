@@ -64,16 +64,16 @@ public struct LiveCollector {
         case .exited(0) where version.stdout.contains("strongSwan"):
             // strongSwan's `ipsec` has no whack: say what runs here rather than "pluto is not running".
             hasLibreswan = false
-            out.skipped.append(SkippedInput(input: "ipsec --version", reason: "this host runs strongSwan, not Libreswan; ipsec-doctor reads Libreswan only (strongSwan support is planned)"))
+            out.skipped.append(SkippedInput(input: "ipsec --version", reason: "this host runs strongSwan, not Libreswan; ipsec-doctor reads Libreswan only (strongSwan support is planned)", code: .otherDaemon))
         case .exited(0) where version.stdout.lowercased().contains("swan"):
             hasLibreswan = true
         case .timedOut(let secs):
             // A slow or hung `ipsec` is not a missing one: say so, and still ask pluto (each call has its timeout).
             hasLibreswan = true
-            out.skipped.append(SkippedInput(input: "ipsec --version", reason: "no answer within \(Int(secs)) s; killed (the Libreswan version is unknown)"))
+            out.skipped.append(SkippedInput(input: "ipsec --version", reason: "no answer within \(Int(secs)) s; killed (the Libreswan version is unknown)", code: .timedOut))
         default:
             hasLibreswan = false
-            out.skipped.append(SkippedInput(input: "ipsec --version", reason: Self.libreswanMissing))
+            out.skipped.append(SkippedInput(input: "ipsec --version", reason: Self.libreswanMissing, code: .notInstalled))
         }
         for (argv, kind) in commands() {
             if !hasLibreswan && argv[0] == "ipsec" { continue }
@@ -81,21 +81,21 @@ public struct LiveCollector {
             let r = runner.run(argv, timeout: commandTimeout)
             switch r.outcome {
             case .exited(0) where kind == .plutoLog && r.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "-- No entries --":
-                out.skipped.append(SkippedInput(input: name, reason: "the journal has no entries for the ipsec unit"))
+                out.skipped.append(SkippedInput(input: name, reason: "the journal has no entries for the ipsec unit", code: .empty, kind: kind))
             case .exited(0):
                 out.documents.append(RawDocument(name: name, content: .text(r.stdout), kind: kind))
             case .exited(let code):
                 let why = r.stderr.split(separator: "\n").first.map(String.init) ?? "no error text"
-                out.skipped.append(SkippedInput(input: name, reason: "exited with status \(code): \(why)"))
+                out.skipped.append(SkippedInput(input: name, reason: "exited with status \(code): \(why)", code: .failed, kind: kind))
             case .timedOut(let s):
-                out.skipped.append(SkippedInput(input: name, reason: "no answer within \(Int(s)) s; killed"))
+                out.skipped.append(SkippedInput(input: name, reason: "no answer within \(Int(s)) s; killed", code: .timedOut, kind: kind))
                 out.timedOut.append(name)
             case .notFound where Self.optionalTools.contains(argv[0]):
                 continue
             case .notFound:
-                out.skipped.append(SkippedInput(input: name, reason: "`\(argv[0])` is not installed"))
+                out.skipped.append(SkippedInput(input: name, reason: "`\(argv[0])` is not installed", code: .notInstalled, kind: kind))
             case .failedToStart(let e):
-                out.skipped.append(SkippedInput(input: name, reason: "could not start: \(e)"))
+                out.skipped.append(SkippedInput(input: name, reason: "could not start: \(e)", code: .couldNotStart, kind: kind))
             }
         }
         let conf = configPath ?? path("etc/ipsec.conf")
@@ -135,9 +135,9 @@ public struct LiveCollector {
 
     func readFile(_ p: String, kind: InputKind, into out: inout CollectedInputs) {
         if !FileManager.default.fileExists(atPath: p) {
-            out.skipped.append(SkippedInput(input: p, reason: "does not exist"))
+            out.skipped.append(SkippedInput(input: p, reason: "does not exist", code: .missing, kind: kind))
         } else if !FileManager.default.isReadableFile(atPath: p) {
-            out.skipped.append(SkippedInput(input: p, reason: "permission denied (run as root)"))
+            out.skipped.append(SkippedInput(input: p, reason: "permission denied (run as root)", code: .permissionDenied, kind: kind))
         } else {
             out.documents.append(RawDocument(name: p, content: .file(path: p), kind: kind))
         }
@@ -147,7 +147,7 @@ public struct LiveCollector {
     func sampleXfrmStat(into out: inout CollectedInputs) -> [RawDocument] {
         let p = path("proc/net/xfrm_stat")
         guard let first = try? String(contentsOfFile: p, encoding: .utf8) else {
-            out.skipped.append(SkippedInput(input: p, reason: "not readable (kernel without CONFIG_XFRM_STATISTICS, or no XFRM)"))
+            out.skipped.append(SkippedInput(input: p, reason: "not readable (kernel without CONFIG_XFRM_STATISTICS, or no XFRM)", code: .unsupported, kind: .xfrmStat))
             return []
         }
         let t1 = ISO8601DateFormatter().string(from: Date())

@@ -43,11 +43,55 @@ public struct InputDiagnostic: Sendable, Hashable, Codable {
 /// A source of facts that could not be read, and why; rules that need it are
 /// skipped with this explanation instead of guessing.
 public struct SkippedInput: Sendable, Hashable, Codable {
+    /// Why an input is not there, as a stable code (JSON `skipped[].code`).
+    public enum Code: String, Sendable, Hashable, Codable, CaseIterable {
+        /// The tool that prints it is not installed (`ipsec`, `nft`), or Libreswan is not.
+        case notInstalled = "not-installed"
+        /// The command did not answer within its timeout and was killed.
+        case timedOut = "timed-out"
+        /// The command exited with an error (pluto not running, no such connection).
+        case failed
+        case couldNotStart = "could-not-start"
+        /// The file does not exist.
+        case missing
+        case permissionDenied = "permission-denied"
+        /// The kernel or the tool does not provide it (no CONFIG_XFRM_STATISTICS).
+        case unsupported
+        /// Read, but it holds nothing (the journal has no entries for the unit).
+        case empty
+        /// Another IKE daemon answers in Libreswan's place.
+        case otherDaemon = "other-daemon"
+    }
+
     public var input: String
     public var reason: String
+    public var code: Code
+    /// What it would have been, when known: a rule that needs it is then reported as not checked, and why.
+    public var kind: InputKind?
 
-    public init(input: String, reason: String) {
+    public init(input: String, reason: String, code: Code, kind: InputKind? = nil) {
         self.input = input
         self.reason = reason
+        self.code = code
+        self.kind = kind
+    }
+
+    enum CodingKeys: String, CodingKey { case input, reason, code, kind }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(input, forKey: .input)
+        try c.encode(reason, forKey: .reason)
+        try c.encode(code, forKey: .code)
+        try c.encodeIfPresent(kind?.id, forKey: .kind)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        input = try c.decode(String.self, forKey: .input)
+        reason = try c.decode(String.self, forKey: .reason)
+        code = try c.decode(Code.self, forKey: .code)
+        let id = try c.decodeIfPresent(String.self, forKey: .kind)
+        kind = InputKind.allCases.first { $0.id == id }
     }
 }

@@ -85,12 +85,12 @@ public struct Remedy: Sendable, Hashable, Codable {
 
 /// One of several codes the evidence fits, and what tells it apart.
 public struct Candidate: Sendable, Hashable, Codable {
-    public var code: String
+    public var code: FindingCode
     public var cause: String?
     /// The evidence that decides for this candidate (`the peer's log says "computed hash does not match"`).
     public var decidedBy: String
 
-    public init(code: String, cause: String? = nil, decidedBy: String) {
+    public init(code: FindingCode, cause: String? = nil, decidedBy: String) {
         self.code = code
         self.cause = cause
         self.decidedBy = decidedBy
@@ -100,7 +100,7 @@ public struct Candidate: Sendable, Hashable, Codable {
 /// A diagnosed problem: the stable `code`, the reasoning, the evidence and the fix.
 public struct Finding: Sendable, Hashable, Codable {
     /// Stable identifier (`psk-mismatch`). Part of the public contract; wording is not.
-    public var code: String
+    public var code: FindingCode
     public var severity: Severity
     /// The Libreswan connection name, or nil for host-wide findings (xfrm_stat).
     public var connection: String?
@@ -108,9 +108,9 @@ public struct Finding: Sendable, Hashable, Codable {
     public var explanation: String
     public var evidence: [SourceLine]
     public var remedy: Remedy
-    /// Position in the root-cause ladder: lower runs earlier in a tunnel's life
+    /// Its rung on the root-cause ladder: earlier in a tunnel's life explains more
     /// (reachability < IKE < auth < Child SA < kernel < data path).
-    public var rank: Int
+    public var stage: Stage
     /// A symptom follows from some other cause; the engine attaches it to the root cause.
     public var isSymptom: Bool
     /// Findings attached to this one because they follow from it.
@@ -125,8 +125,8 @@ public struct Finding: Sendable, Hashable, Codable {
     public var candidates: [Candidate]?
 
     public init(
-        code: String, severity: Severity, connection: String?, title: String, explanation: String,
-        evidence: [SourceLine], remedy: Remedy, rank: Int, isSymptom: Bool = false, symptoms: [Finding] = [],
+        code: FindingCode, severity: Severity, connection: String?, title: String, explanation: String,
+        evidence: [SourceLine], remedy: Remedy, stage: Stage, isSymptom: Bool = false, symptoms: [Finding] = [],
         cause: String? = nil, candidates: [Candidate]? = nil
     ) {
         self.cause = cause
@@ -138,8 +138,45 @@ public struct Finding: Sendable, Hashable, Codable {
         self.explanation = explanation
         self.evidence = evidence
         self.remedy = remedy
-        self.rank = rank
+        self.stage = stage
         self.isSymptom = isSymptom
         self.symptoms = symptoms
+    }
+}
+
+extension Finding {
+    enum CodingKeys: String, CodingKey {
+        case code, severity, connection, title, explanation, evidence, remedy, stage, rank, isSymptom, symptoms, side, cause, candidates
+    }
+
+    /// The JSON keeps `rank` (the stage's position on the ladder, 0 first) beside `stage` for consumers that sort.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(code, forKey: .code)
+        try c.encode(severity, forKey: .severity)
+        try c.encodeIfPresent(connection, forKey: .connection)
+        try c.encode(title, forKey: .title)
+        try c.encode(explanation, forKey: .explanation)
+        try c.encode(evidence, forKey: .evidence)
+        try c.encode(remedy, forKey: .remedy)
+        try c.encode(stage, forKey: .stage)
+        try c.encode(stage.position, forKey: .rank)
+        try c.encode(isSymptom, forKey: .isSymptom)
+        try c.encode(symptoms, forKey: .symptoms)
+        try c.encodeIfPresent(side, forKey: .side)
+        try c.encodeIfPresent(cause, forKey: .cause)
+        try c.encodeIfPresent(candidates, forKey: .candidates)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            code: try c.decode(FindingCode.self, forKey: .code), severity: try c.decode(Severity.self, forKey: .severity),
+            connection: try c.decodeIfPresent(String.self, forKey: .connection), title: try c.decode(String.self, forKey: .title),
+            explanation: try c.decode(String.self, forKey: .explanation), evidence: try c.decode([SourceLine].self, forKey: .evidence),
+            remedy: try c.decode(Remedy.self, forKey: .remedy), stage: try c.decode(Stage.self, forKey: .stage),
+            isSymptom: try c.decode(Bool.self, forKey: .isSymptom), symptoms: try c.decode([Finding].self, forKey: .symptoms),
+            cause: try c.decodeIfPresent(String.self, forKey: .cause), candidates: try c.decodeIfPresent([Candidate].self, forKey: .candidates))
+        side = try c.decodeIfPresent(String.self, forKey: .side)
     }
 }

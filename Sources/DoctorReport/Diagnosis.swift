@@ -1,4 +1,5 @@
 import DoctorModel
+import DoctorRules
 
 /// A finished diagnosis: what was read, what was found, what was skipped.
 public struct Diagnosis: Sendable {
@@ -6,9 +7,9 @@ public struct Diagnosis: Sendable {
         public var name: String
         /// `up`, `down` or `unknown`
         public var status: String
-        public var rootCause: String?
+        public var rootCause: FindingCode?
 
-        public init(name: String, status: String, rootCause: String?) {
+        public init(name: String, status: String, rootCause: FindingCode?) {
             self.name = name
             self.status = status
             self.rootCause = rootCause
@@ -20,6 +21,8 @@ public struct Diagnosis: Sendable {
     public var connections: [ConnectionStatus]
     public var findings: [Finding]
     public var skipped: [SkippedInput]
+    /// Rules not run for want of an input (the engine's explained skips).
+    public var notChecked: [NotChecked] = []
     public var diagnostics: [InputDiagnostic]
     public var inputs: [String: InputKind]
     /// The other end's inputs (`--peer`), file -> kind.

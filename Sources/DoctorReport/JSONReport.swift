@@ -1,4 +1,5 @@
 import DoctorModel
+import DoctorRules
 import Foundation
 
 /// `--format json`: the stable machine interface (docs/json-schema.md). Field names are API.
@@ -19,6 +20,7 @@ public enum JSONReport {
         var connections: [Diagnosis.ConnectionStatus]
         var findings: [Finding]
         var skipped: [SkippedInput]
+        var notChecked: [NotChecked]
         var inputWarnings: [InputDiagnostic]
         var inputs: [Input]
     }
@@ -34,7 +36,7 @@ public enum JSONReport {
         let doc = Document(
             schemaVersion: schemaVersion, tool: "ipsec-doctor", toolVersion: toolVersion, local: d.local, peer: d.peer, libreswanVersion: d.libreswanVersion,
             exitStatus: d.exitStatus.rawValue, connections: d.connections, findings: d.findings, skipped: d.skipped,
-            inputWarnings: d.diagnostics,
+            notChecked: d.notChecked, inputWarnings: d.diagnostics,
             inputs: d.inputs.sorted { $0.key < $1.key }.map { Input(file: $0.key, kind: $0.value.id, side: "local") }
                 + d.peerInputs.sorted { $0.key < $1.key }.map { Input(file: $0.key, kind: $0.value.id, side: "peer") })
         let enc = JSONEncoder()

@@ -84,6 +84,7 @@ public enum SARIFReport {
         var isSymptom: Bool
         var side: String?
         var cause: String?
+        var stage: Stage
         var rank: Int
         var remedy: Remedy
     }
@@ -128,10 +129,10 @@ public enum SARIFReport {
                 for l in s.add { text += "\n    + \(l)" }
             }
             return Result(
-                ruleId: f.code, ruleIndex: index[f.code], level: level(f.severity), message: Message(text: text),
+                ruleId: f.code.rawValue, ruleIndex: index[f.code.rawValue], level: level(f.severity), message: Message(text: text),
                 locations: primary.map { [location($0, id: nil)] }, relatedLocations: related.isEmpty ? nil : related,
-                partialFingerprints: ["ipsecDoctorFinding/v1": fingerprint([f.code, f.connection ?? "", f.cause ?? "", f.side ?? "", primary?.file ?? ""])],
-                properties: Properties(connection: f.connection, isSymptom: f.isSymptom, side: f.side, cause: f.cause, rank: f.rank, remedy: f.remedy))
+                partialFingerprints: ["ipsecDoctorFinding/v1": fingerprint([f.code.rawValue, f.connection ?? "", f.cause ?? "", f.side ?? "", primary?.file ?? ""])],
+                properties: Properties(connection: f.connection, isSymptom: f.isSymptom, side: f.side, cause: f.cause, stage: f.stage, rank: f.stage.position, remedy: f.remedy))
         }
         let notes = d.diagnostics.map { w in
             Notification(

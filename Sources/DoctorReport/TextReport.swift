@@ -68,6 +68,18 @@ public struct TextReport {
             for s in d.skipped { out.append("  - \(s.input): \(s.reason)") }
             out.append("")
         }
+        if !d.notChecked.isEmpty {
+            // One line per missing input, the checks it would have allowed after it.
+            out.append(bold("Not checked (no input for them):"))
+            var byNeed: [String: [String]] = [:], order: [String] = []
+            for n in d.notChecked {
+                let need = n.missing.joined(separator: "; ") + (n.because.map { " (not collected: " + $0.joined(separator: "; ") + ")" } ?? "")
+                if byNeed[need] == nil { order.append(need) }
+                byNeed[need, default: []].append(n.code.rawValue)
+            }
+            for need in order { out += wrap(("  - " + (byNeed[need] ?? []).joined(separator: ", ") + ": needs " + need), indent: "      ") }
+            out.append("")
+        }
         if !d.diagnostics.isEmpty {
             out.append(bold("Input warnings:"))
             for w in d.diagnostics.prefix(20) { out.append("  " + w.formatted) }

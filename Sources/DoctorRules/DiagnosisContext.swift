@@ -44,6 +44,9 @@ public struct DiagnosisContext: Sendable {
 
     public func config(_ name: String) -> ConnectionConfig? { configs[name] }
 
+    /// The kinds of input either end's capture holds: what rules may need.
+    public var inputKindsRead: Set<InputKind> { Set(local.inputs.values).union(peer?.inputs.values ?? [:].values) }
+
     /// `peer 192.0.2.2` when every unnamed line that names an address names the same one.
     static func unnamedConnection(_ events: IKEEventLog) -> String {
         let addrs = Set(IKEEventKind.allCases.flatMap { events.events($0) }.filter { $0.connection == nil }

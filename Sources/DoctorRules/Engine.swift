@@ -7,17 +7,35 @@ public struct DiagnosisEngine {
 
     public init() {}
 
-    public func diagnose(_ context: DiagnosisContext) -> [Finding] {
+    /// What the engine found, and the rules it could not run for want of an input.
+    public struct Result: Sendable {
+        public var findings: [Finding]
+        public var notChecked: [NotChecked]
+    }
+
+    public func diagnose(_ context: DiagnosisContext) -> [Finding] { run(context).findings }
+
+    public func run(_ context: DiagnosisContext) -> Result {
         var findings = Self.evaluate(context)
         if let peer = context.peer {
             findings += Self.peerSideFindings(context, peer: peer, alreadyFound: findings)
         }
         if let f = context.connectionFilter { findings = findings.filter { $0.connection == nil || $0.connection == f } }
-        return Self.rank(findings)
+        let notChecked = Self.rules.compactMap { rule -> NotChecked? in
+            let missing = Self.unmet(rule, context)
+            return missing.isEmpty ? nil : NotChecked(code: rule.code, missing: missing, skipped: context.local.skipped + (context.peer?.skipped ?? []))
+        }
+        return Result(findings: Self.rank(findings), notChecked: notChecked)
     }
 
     static func evaluate(_ context: DiagnosisContext) -> [Finding] {
-        rules.flatMap { $0.init().evaluate(context) }
+        rules.filter { unmet($0, context).isEmpty }.flatMap { $0.init().evaluate(context) }
+    }
+
+    /// The rule's needs that neither end's capture meets.
+    static func unmet(_ rule: any Rule.Type, _ context: DiagnosisContext) -> [InputNeed] {
+        let read = context.inputKindsRead
+        return rule.needs.filter { need in !need.kinds.contains(where: read.contains) }
     }
 
     /// Problems of the other end itself (its daemon, kernel, firewall, counters), seen from its own
@@ -29,7 +47,7 @@ public struct DiagnosisEngine {
         for name in context.connectionNames { if let pc = context.peerConfig(name) { localName[pc.name] = name } }
         let known = Set(alreadyFound.map { "\($0.code)|\($0.connection ?? "")" })
         return evaluate(reversed).compactMap { f -> Finding? in
-            guard f.code != TunnelDown.code else { return nil }
+            guard f.code != .tunnelDown else { return nil }
             var f = f
             f.connection = f.connection.map { localName[$0] ?? $0 }
             guard !known.contains("\(f.code)|\(f.connection ?? "")") else { return nil }
@@ -46,7 +64,7 @@ public struct DiagnosisEngine {
 
     /// Groups by connection, picks the root cause, attaches symptoms.
     public static func rank(_ all: [Finding]) -> [Finding] {
-        let order: (Finding, Finding) -> Bool = { ($0.severity, $0.rank, $0.code) < ($1.severity, $1.rank, $1.code) }
+        let order: (Finding, Finding) -> Bool = { ($0.severity, $0.stage, $0.code) < ($1.severity, $1.stage, $1.code) }
         var byConn: [String?: [Finding]] = [:]
         var connOrder: [String?] = []
         for f in all {

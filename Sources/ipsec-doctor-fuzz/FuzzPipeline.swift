@@ -61,7 +61,7 @@ enum FuzzPipeline {
         let json = JSONReport.render(d)
         if let broken = check(TextReport(color: false).render(d), name, secrets: secrets) ?? check(json, name, secrets: secrets) { return broken }
         if (try? JSONSerialization.jsonObject(with: Data(json.utf8))) == nil { return "the JSON report does not parse (\(name))" }
-        let sarif = SARIFReport.render(d, rules: RuleCatalog.all.map { SARIFReport.RuleDescriptor(code: $0.code, summary: $0.summary) }, toolVersion: "fuzz")
+        let sarif = SARIFReport.render(d, rules: RuleCatalog.all.map { SARIFReport.RuleDescriptor(code: $0.code.rawValue, summary: $0.summary) }, toolVersion: "fuzz")
         if let broken = check(sarif, "\(name), SARIF", secrets: secrets) { return broken }
         if (try? JSONSerialization.jsonObject(with: Data(sarif.utf8))) == nil { return "the SARIF report does not parse (\(name))" }
         // compare reads the same model through the typed adapter: the capture against itself.

@@ -196,7 +196,8 @@ struct Diagnose: ParsableCommand {
             FileHandle.standardError.write(Data("ipsec-doctor: no connection named \"\(connection)\" in the input (known: \(known.isEmpty ? "none" : known.joined(separator: ", ")))\n".utf8))
             throw ExitCode(Diagnosis.ExitStatus.couldNotDiagnose.rawValue)
         }
-        let findings = DiagnosisEngine().diagnose(context)
+        let result = DiagnosisEngine().run(context)
+        let findings = result.findings
         var diagnostics = local.diagnostics + (peerSnap?.diagnostics ?? [])
         if local.isEmpty {
             diagnostics.append(InputDiagnostic(file: local.isLive ? "this host" : paths.joined(separator: " "), line: nil, message: "nothing usable was read"))
@@ -214,12 +215,13 @@ struct Diagnose: ParsableCommand {
             skipped: local.skipped + (peerSnap?.skipped ?? []), diagnostics: diagnostics, inputs: inputs,
             libreswanVersion: local.libreswanVersion)
         diagnosis.peerInputs = peerSnap?.inputs ?? [:]
+        diagnosis.notChecked = result.notChecked
         for d in diagnostics { FileHandle.standardError.write(Data((d.formatted + "\n").utf8)) }
         switch format {
         case .json: print(JSONReport.render(diagnosis))
         case .sarif:
             print(SARIFReport.render(
-                diagnosis, rules: RuleCatalog.all.map { SARIFReport.RuleDescriptor(code: $0.code, summary: $0.summary) },
+                diagnosis, rules: RuleCatalog.all.map { SARIFReport.RuleDescriptor(code: $0.code.rawValue, summary: $0.summary) },
                 toolVersion: JSONReport.toolVersion))
         case .text:
             print(TextReport(color: Self.useColor(color), verbose: verbose, width: Self.terminalWidth()).render(diagnosis))
@@ -251,7 +253,7 @@ struct Codes: ParsableCommand {
     var markdown = false
 
     @Option(help: ArgumentHelp("What one code means, what follows from it, and the lab captures that show it.", valueName: "code"),
-            completion: .list(RuleCatalog.all.map { $0.code }))
+            completion: .list(RuleCatalog.all.map { $0.code.rawValue }))
     var explain: String?
 
     func validate() throws {
@@ -270,7 +272,7 @@ struct Codes: ParsableCommand {
         case .markdown: print(RuleCatalog.markdownTable(), terminator: "")
         case .json: print(RuleCatalog.json(toolVersion: JSONReport.toolVersion))
         case .text:
-            for rule in RuleCatalog.all { print("\(rule.code.padding(toLength: 28, withPad: " ", startingAt: 0)) \(rule.summary)") }
+            for rule in RuleCatalog.all { print("\(rule.code.rawValue.padding(toLength: 28, withPad: " ", startingAt: 0)) \(rule.summary)") }
         }
     }
 }

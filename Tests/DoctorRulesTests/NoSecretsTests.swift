@@ -230,7 +230,7 @@ struct TextReportEscapingTests {
     func escapes() {
         let evil = "conn\u{1B}]0;pwned\u{07}\u{1B}[2J"
         let f = Finding(code: "tunnel-down", severity: .error, connection: evil, title: "down \u{9B}31m", explanation: "x\ry",
-                        evidence: [], remedy: Remedy(summary: ""), rank: Rank.down)
+                        evidence: [], remedy: Remedy(summary: ""), stage: .down)
         let d = Diagnosis(local: "west\u{1B}[5m", peer: nil, connections: [], findings: [f], skipped: [], diagnostics: [],
                           inputs: ["ipsec.conf": .ipsecConf], libreswanVersion: nil)
         for color in [false, true] {

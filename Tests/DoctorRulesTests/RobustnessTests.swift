@@ -64,7 +64,7 @@ struct RobustnessTests {
     }
 
     static func codes(_ d: Diagnosis) -> Set<String> {
-        Set(d.findings.flatMap { [$0.code] + $0.symptoms.map(\.code) })
+        Set(d.findings.flatMap { [$0.code.rawValue] + $0.symptoms.map(\.code.rawValue) })
     }
 
     /// logrotate's names: `pluto.log.1` is read when it is the only log, named when the current one is beside
@@ -115,7 +115,7 @@ struct RobustnessTests {
             for mode in Self.modes {
                 let d = try Self.diagnose(src, files: files, mode: mode, mangled: { $0 == f }, rng: &rng)
                 try Self.checkReport(d, "\(scenario) \(f) \(mode)")
-                #expect(Self.codes(d).contains(lead.code), "\(scenario): \(f) mangled (\(mode)) hides \(lead.code): \(d.findings.map(\.code))")
+                #expect(Self.codes(d).contains(lead.code.rawValue), "\(scenario): \(f) mangled (\(mode)) hides \(lead.code): \(d.findings.map(\.code))")
             }
         }
     }

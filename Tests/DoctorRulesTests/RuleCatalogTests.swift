@@ -12,7 +12,7 @@ struct RuleCatalogTests {
         let codes = RuleCatalog.all.map { $0.code }
         #expect(Set(codes).count == codes.count)
         for rule in RuleCatalog.all {
-            #expect(rule.code.allSatisfy { $0.isLowercase || $0 == "-" }, "\(rule.code)")
+            #expect(rule.code.rawValue.allSatisfy { $0.isLowercase || $0 == "-" }, "\(rule.code)")
             #expect(rule.examples.contains { $0.triggers }, "\(rule.code) has no triggering example")
             #expect(rule.examples.contains { !$0.triggers }, "\(rule.code) has no non-triggering example")
         }
@@ -26,7 +26,7 @@ struct RuleCatalogTests {
             "kernel-sa-install-failed", "missing-policy", "missing-sa", "nat-before-ipsec", "mtu-blackhole", "xfrm-counter",
             "multi-subnet-tmpl-mismatch", "debug-logging",
         ]
-        #expect(Set(required).isSubset(of: Set(RuleCatalog.all.map { $0.code })))
+        #expect(Set(required.map(FindingCode.init(rawValue:))).isSubset(of: Set(RuleCatalog.all.map { $0.code })))
     }
 
     @Test("docs/findings.md holds exactly the table the catalog generates")
@@ -65,7 +65,7 @@ struct RuleCatalogTests {
         }
     }
 
-    static let cases: [(String, RuleExample)] = RuleCatalog.all.flatMap { r in r.examples.map { (r.code, $0) } }
+    static let cases: [(FindingCode, RuleExample)] = RuleCatalog.all.flatMap { r in r.examples.map { (r.code, $0) } }
 
     @Test("rule examples", arguments: 0..<cases.count)
     func example(_ i: Int) throws {
@@ -133,17 +133,17 @@ struct ESPOverheadTests {
 
 @Suite("Root-cause ordering")
 struct EngineTests {
-    func f(_ code: String, _ conn: String?, _ sev: Severity, _ rank: Int, symptom: Bool = false) -> Finding {
-        Finding(code: code, severity: sev, connection: conn, title: code, explanation: "", evidence: [], remedy: Remedy(summary: ""), rank: rank, isSymptom: symptom)
+    func f(_ code: FindingCode, _ conn: String?, _ sev: Severity, _ stage: Stage, symptom: Bool = false) -> Finding {
+        Finding(code: code, severity: sev, connection: conn, title: code.rawValue, explanation: "", evidence: [], remedy: Remedy(summary: ""), stage: stage, isSymptom: symptom)
     }
 
     @Test("the earliest failure leads; symptoms attach to it; host-wide symptoms join the failing connection")
     func ranking() {
         let out = DiagnosisEngine.rank([
-            f("tunnel-down", "c", .error, Rank.down, symptom: true),
-            f("xfrm-counter", nil, .error, Rank.counters, symptom: true),
-            f("esp-proposal-mismatch", "c", .error, Rank.childProposal),
-            f("psk-mismatch", "c", .error, Rank.authentication),
+            f("tunnel-down", "c", .error, .down, symptom: true),
+            f("xfrm-counter", nil, .error, .counters, symptom: true),
+            f("esp-proposal-mismatch", "c", .error, .childProposal),
+            f("psk-mismatch", "c", .error, .sharedSecret),
         ])
         #expect(out.map(\.code) == ["psk-mismatch", "esp-proposal-mismatch"])
         #expect(out.first?.symptoms.map(\.code) == ["xfrm-counter", "tunnel-down"])
@@ -163,8 +163,8 @@ struct EngineTests {
     @Test("a cause that explains another (firewall -> peer-unreachable) takes it as a symptom")
     func explains() {
         let out = DiagnosisEngine.rank([
-            f("peer-unreachable", "c", .error, Rank.reachability + 1),
-            f("firewall-blocks-ike", "c", .error, Rank.reachability - 2),
+            f("peer-unreachable", "c", .error, .reachability),
+            f("firewall-blocks-ike", "c", .error, .hostFirewall),
         ])
         #expect(out.map(\.code) == ["firewall-blocks-ike"])
         #expect(out.first?.symptoms.map(\.code) == ["peer-unreachable"])
@@ -206,7 +206,7 @@ struct EngineTests {
 
     @Test("with nothing else wrong, a rising counter is itself the lead")
     func counterAlone() {
-        let out = DiagnosisEngine.rank([f("xfrm-counter", nil, .error, Rank.counters, symptom: true)])
+        let out = DiagnosisEngine.rank([f("xfrm-counter", nil, .error, .counters, symptom: true)])
         #expect(out.map(\.code) == ["xfrm-counter"])
         #expect(out.first?.isSymptom == false, "a lead is never marked a symptom")
     }

@@ -593,7 +593,7 @@ struct EndToEndTests {
     }
 
     /// The schema's closed lists are the program's: the catalog's codes and the parser's input kinds.
-    @Test("diagnose.schema.json names every finding code and input kind, and no other")
+    @Test("diagnose.schema.json names every finding code, input kind, stage and skip code, and no other")
     func schemaLists() throws {
         let schema = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Self.root + "/docs/schema/diagnose.schema.json"))) as? [String: Any])
         let defs = try #require(schema["$defs"] as? [String: Any])
@@ -605,6 +605,14 @@ struct EndToEndTests {
         #expect(!catalogCodes.isEmpty)
         #expect(codes == catalogCodes, "schema only: \(codes.subtracting(catalogCodes)); catalog only: \(catalogCodes.subtracting(codes))")
         #expect(kinds == Set(InputKind.allCases.map(\.id)), "\(kinds.symmetricDifference(Set(InputKind.allCases.map(\.id))))")
+        // The ladder in the schema is the program's, in its order.
+        let stages = ((defs["stage"] as? [String: Any])?["enum"] as? [String]) ?? []
+        #expect(stages == Stage.allCases.map(\.rawValue), "schema stages \(stages)")
+        let skipped = ((((schema["properties"] as? [String: Any])?["skipped"] as? [String: Any])?["items"] as? [String: Any])?["properties"] as? [String: Any])?["code"] as? [String: Any]
+        #expect(Set((skipped?["enum"] as? [String]) ?? []) == Set(SkippedInput.Code.allCases.map(\.rawValue)))
+        // codes --format json gives each code its rung.
+        let rungs = ((catalog["codes"] as? [[String: Any]]) ?? []).compactMap { $0["stage"] as? String }
+        #expect(rungs.count == catalogCodes.count && Set(rungs).isSubset(of: Set(stages)), "\(rungs)")
     }
 
     /// The completion script swift-argument-parser generates, run by a real bash: `--conn` completes the

@@ -67,11 +67,11 @@ public struct ConfigComparison: Sendable {
         let name = a.name
         let cli = IpsecCLI(version: ctx.local.libreswanVersion)
         var findings: [Finding] = []
-        func finding(_ code: String, _ severity: Severity, _ title: String, _ why: String, _ evidence: [SourceLine?], _ steps: [RemedyStep], rank: Int, cause: String? = nil) {
+        func finding(_ code: FindingCode, _ severity: Severity, _ title: String, _ why: String, _ evidence: [SourceLine?], _ steps: [RemedyStep], cause: String? = nil) {
             findings.append(Finding(
                 code: code, severity: severity, connection: name, title: title, explanation: why,
                 evidence: evidence.compactMap { $0 } + (evidence.allSatisfy { $0 == nil } ? [a.header, b.header] : []),
-                remedy: Remedy(summary: steps.first?.summary ?? "", steps: steps + [cli.restart(name, end: .both)]), rank: rank, cause: cause))
+                remedy: Remedy(summary: steps.first?.summary ?? "", steps: steps + [cli.restart(name, end: .both)]), stage: RuleCatalog.stage[code] ?? .down, cause: cause))
         }
         let ikeCommon = commonProposals(a.ike.value, b.ike.value, dh: true)
         let espCommon = commonProposals(a.esp.value, b.esp.value, dh: false)
@@ -80,56 +80,50 @@ public struct ConfigComparison: Sendable {
         let v1Version = a.ikeVersion.value == .v1 ? ctx.local.libreswanVersion : ctx.peer?.libreswanVersion
         let v2Key = LibreswanAdapter.major(v1Version) >= 5 ? (key: "keyexchange", value: "ikev2") : (key: "ikev2", value: "insist")
         if a.ikeVersion.value != b.ikeVersion.value {
-            finding("ike-version-mismatch", .error, "One end speaks only \(a.ikeVersion.value.rawValue), the other only \(b.ikeVersion.value.rawValue)",
+            finding(.ikeVersionMismatch, .error, "One end speaks only \(a.ikeVersion.value.rawValue), the other only \(b.ikeVersion.value.rawValue)",
                     "This end's connection uses \(a.ikeVersion.value.rawValue)\(a.ikeVersion.source == nil ? " (the default)" : ""), the peer's \(b.ikeVersion.value.rawValue)\(b.ikeVersion.source == nil ? " (the default)" : ""): the initiator's first message is of a version the responder does not answer for this connection.",
                     [a.ikeVersion.source, b.ikeVersion.source],
                     [RemedyBuilder.setKey(v2Key.key, to: v2Key.value, in: a.ikeVersion.value == .v1 ? conn : theirs, connectionName: a.ikeVersion.value == .v1 ? name : theirs.name, end: a.ikeVersion.value == .v1 ? .local : .peer,
-                                          why: "Use IKEv2 on the end that is IKEv1-only (or set both ends to the same version)")],
-                    rank: Rank.ikeVersion)
+                                          why: "Use IKEv2 on the end that is IKEv1-only (or set both ends to the same version)")])
         } else if !a.ike.value.isEmpty, !b.ike.value.isEmpty, ikeCommon.isEmpty {
             // 2. IKE SA proposals.
             let value = Proposals.common(local: conn["ike"]?.value, peer: theirs["ike"]?.value, phase1: true)
-            finding("ike-proposal-mismatch", .error, "The IKE SA proposals have nothing in common",
+            finding(.ikeProposalMismatch, .error, "The IKE SA proposals have nothing in common",
                     "This end offers \(list(a.ike)), the peer \(list(b.ike)): no proposal of one matches one of the other in every transform (encryption, PRF, DH group), so the responder answers NO_PROPOSAL_CHOSEN\(a.ikeVersion.value == .v1 ? " (IKEv1: no acceptable Oakley Transform)" : "").",
                     [a.ike.source, b.ike.source],
                     [RemedyBuilder.setKey("ike", to: value, in: conn, connectionName: name, end: .local, why: "Give both ends one IKE proposal"),
-                     RemedyBuilder.setKey("ike", to: value, in: theirs, connectionName: theirs.name, end: .peer, why: "The same on the peer")],
-                    rank: Rank.ikeProposal)
+                     RemedyBuilder.setKey("ike", to: value, in: theirs, connectionName: theirs.name, end: .peer, why: "The same on the peer")])
         }
         // 3. Authentication method, 4. IDs, 5. the PSK.
         if a.local.auth.value != b.remote.auth.value || b.local.auth.value != a.remote.auth.value {
             let cause = "authby-mismatch"
-            finding("auth-failed", .error, "The two ends authenticate differently (\(a.local.auth.value.rawValue) here, \(b.local.auth.value.rawValue) on the peer)",
+            finding(.authFailed, .error, "The two ends authenticate differently (\(a.local.auth.value.rawValue) here, \(b.local.auth.value.rawValue) on the peer)",
                     "This end authenticates with \(a.local.auth.value.rawValue) and expects the peer to use \(a.remote.auth.value.rawValue); the peer authenticates with \(b.local.auth.value.rawValue). The responder refuses the method it does not expect (`peer attempted PSK authentication but we want RSASIG` and the like): AUTHENTICATION_FAILED.",
                     [a.local.auth.source, b.local.auth.source],
-                    [RemedyBuilder.setKey("authby", to: conn.authby, in: theirs, connectionName: theirs.name, end: .peer, why: "Use the same authby= on both ends")],
-                    rank: Rank.authentication, cause: cause)
+                    [RemedyBuilder.setKey("authby", to: conn.authby, in: theirs, connectionName: theirs.name, end: .peer, why: "Use the same authby= on both ends")], cause: cause)
         } else {
             for (expecting, sending, end, cfg) in [(a, b, End.local, conn), (b, a, End.peer, theirs)] {
                 guard let want = expecting.remote.id?.value, let sent = sending.local.id?.value, !["%any", "%fromcert"].contains(want), want != sent else { continue }
-                finding("id-mismatch", .error, "\(end == .local ? "This end" : "The peer") expects the ID \(want), the other end sends \(sent)",
+                finding(.idMismatch, .error, "\(end == .local ? "This end" : "The peer") expects the ID \(want), the other end sends \(sent)",
                         "The connection expects the other end to identify as \(want); that end's configuration makes it send \(sent) (its \(sending.local.id?.source == sending.local.address?.source ? "address, as it sets no id=" : "id=")). The responder finds no connection for the ID it receives (`no suitable connection` / `Peer ID ... mismatched`).",
                         [expecting.remote.id?.source, sending.local.id?.source],
                         [RemedyBuilder.setKey(cfg.remoteKey("id"), to: sent, in: cfg, connectionName: cfg.name, end: end, why: "Expect the ID the other end sends")]
-                            + rekeyedSecret(end == .local ? ctx.localPSKs : ctx.peerPSKs, cfg, from: want, to: sent, end: end),
-                        rank: Rank.authentication)
+                            + rekeyedSecret(end == .local ? ctx.localPSKs : ctx.peerPSKs, cfg, from: want, to: sent, end: end))
             }
             if findings.isEmpty, a.local.auth.value == .psk {
                 let mine = ctx.localPSKs.entry(for: conn), peers = ctx.peerPSKs.entry(for: theirs)
                 if let m = mine, let p = peers, let x = m.fingerprint, let y = p.fingerprint, x != y {
-                    finding("psk-mismatch", .error, "The pre-shared keys of the two ends differ",
+                    finding(.pskMismatch, .error, "The pre-shared keys of the two ends differ",
                             "Both ends authenticate with a PSK, and their ipsec.secrets entries for this pair of IDs hold different secrets (compared by fingerprint; neither is shown). The responder's check of the initiator's authentication fails: \(a.ikeVersion.value == .v1 ? "IKEv1 `probable authentication failure (mismatch of preshared secrets?)`, the initiator times out in Main Mode" : "`computed hash does not match`, AUTHENTICATION_FAILED").",
                             [m.source, p.source],
                             [.config(.both, "Use one secret for this pair of IDs in ipsec.secrets on both ends", file: m.source.file, connection: nil,
                                      remove: [m.source.text.trimmingCharacters(in: .whitespaces)], add: [m.source.text.replacingOccurrences(of: "<redacted>", with: "<the same secret on both ends>").trimmingCharacters(in: .whitespaces)]),
-                             .command(.both, "Reload the secrets", cli.rereadSecrets)],
-                            rank: Rank.authentication)
+                             .command(.both, "Reload the secrets", cli.rereadSecrets)])
                 } else if mine == nil || peers == nil, !(ctx.local.secrets ?? []).isEmpty || !(ctx.peer?.secrets ?? []).isEmpty {
-                    finding("auth-failed", .error, "\(mine == nil ? "This end" : "The peer") has no PSK for this pair of IDs",
+                    finding(.authFailed, .error, "\(mine == nil ? "This end" : "The peer") has no PSK for this pair of IDs",
                             "The connection uses authby=secret, but \(mine == nil ? "this end's" : "the peer's") ipsec.secrets has no entry matching \(a.local.id?.value ?? "?") and \(a.remote.id?.value ?? "?"): pluto reports `no PSK found` and fails the exchange.",
                             [mine?.source ?? conn.header, peers?.source ?? theirs.header],
-                            [.check(mine == nil ? .local : .peer, "Add an ipsec.secrets entry for both IDs, with the same secret as the other end")],
-                            rank: Rank.authentication, cause: "no-psk")
+                            [.check(mine == nil ? .local : .peer, "Add an ipsec.secrets entry for both IDs, with the same secret as the other end")], cause: "no-psk")
                 }
             }
         }
@@ -137,12 +131,11 @@ public struct ConfigComparison: Sendable {
         if findings.isEmpty, !a.esp.value.isEmpty, !b.esp.value.isEmpty, espCommon.isEmpty {
             let key = conn["esp"] != nil || theirs["esp"] != nil ? "esp" : "phase2alg"
             let value = Proposals.common(local: (conn["esp"] ?? conn["phase2alg"])?.value, peer: (theirs["esp"] ?? theirs["phase2alg"])?.value, phase1: false)
-            finding("esp-proposal-mismatch", .error, "The Child SA (ESP) proposals have nothing in common",
+            finding(.espProposalMismatch, .error, "The Child SA (ESP) proposals have nothing in common",
                     "This end offers \(list(a.esp)), the peer \(list(b.esp)): no encryption and integrity pair is in both, so the Child SA fails with NO_PROPOSAL_CHOSEN\(a.ikeVersion.value == .v1 ? " (IKEv1 Quick Mode)" : " in IKE_AUTH") while the IKE SA comes up.",
                     [a.esp.source, b.esp.source],
                     [RemedyBuilder.setKey(key, to: value, in: conn, connectionName: name, end: .local, why: "Give both ends one ESP proposal"),
-                     RemedyBuilder.setKey(key, to: value, in: theirs, connectionName: theirs.name, end: .peer, why: "The same on the peer")],
-                    rank: Rank.childProposal)
+                     RemedyBuilder.setKey(key, to: value, in: theirs, connectionName: theirs.name, end: .peer, why: "The same on the peer")])
         }
         // 7. Traffic selectors: each end's subnets are the other's remote subnets.
         if findings.isEmpty {
@@ -158,12 +151,11 @@ public struct ConfigComparison: Sendable {
                 let own = c.own.map(\.description).sorted()
                 let key = c.fixing.remoteKey(own.count > 1 ? "subnets" : "subnet")
                 let value = own.count > 1 ? "{\(own.joined(separator: ","))}" : own.first ?? ""
-                finding("ts-mismatch", .error, "The subnets do not mirror: \(c.what) subnets are \(fmt(c.own)) in its own configuration, \(fmt(c.seen)) in the other's",
+                finding(.tsMismatch, .error, "The subnets do not mirror: \(c.what) subnets are \(fmt(c.own)) in its own configuration, \(fmt(c.seen)) in the other's",
                         "One end's leftsubnet(s) must be the other's rightsubnet(s). \(c.what.prefix(1).uppercased() + c.what.dropFirst()) own configuration puts \(fmt(c.own)) behind it; the other end's expects \(fmt(c.seen)). The responder finds no connection for the proposed traffic selectors (IKEv2 TS_UNACCEPTABLE, IKEv1 INVALID_ID_INFORMATION).",
                         [c.ownSource, c.seenSource],
                         [.config(c.end, "Expect the subnets the other end puts behind itself", file: c.seenSource?.file ?? c.fixing.header.file, connection: c.fixing.name,
-                                 remove: c.seenSource.map { [$0.text.trimmingCharacters(in: .whitespaces)] } ?? [], add: ["\(key)=\(value)"])],
-                        rank: Rank.trafficSelectors)
+                                 remove: c.seenSource.map { [$0.text.trimmingCharacters(in: .whitespaces)] } ?? [], add: ["\(key)=\(value)"])])
                 break
             }
         }
@@ -171,24 +163,22 @@ public struct ConfigComparison: Sendable {
         // without, the field report's template mismatch is a risk to watch.
         if findings.isEmpty, max(a.childSAs, b.childSAs) > 1 {
             if let fixed = a.reqid ?? b.reqid {
-                finding("shared-reqid", .error, "A fixed reqid= with \(max(a.childSAs, b.childSAs)) Child SAs: they all share reqid \(fixed.value)",
+                finding(.sharedReqid, .error, "A fixed reqid= with \(max(a.childSAs, b.childSAs)) Child SAs: they all share reqid \(fixed.value)",
                         "Each subnet pair gets its own Child SA, but reqid= gives them one reqid: the kernel templates match only the newest SA, and the peer drops the other pairs' traffic (XfrmInTmplMismatch).",
                         [fixed.source, a.local.subnets.source ?? a.remote.subnets.source],
                         // Off on every end that fixes it: one end's reqid alone still ties its Child SAs together.
                         [(a.reqid, End.local, name), (b.reqid, End.peer, theirs.name)].compactMap { r, end, conn in
                             r?.source.map { s in RemedyStep.config(end, "Remove the fixed reqid", file: s.file, connection: conn, remove: [s.text.trimmingCharacters(in: .whitespaces)], add: []) }
-                        },
-                        rank: Rank.trafficSelectors + 10)
+                        })
             } else {
-                finding("multi-subnet-tmpl-mismatch", .warning, "\(max(a.childSAs, b.childSAs)) Child SAs to one peer: replies can arrive on another pair's SA",
+                finding(.multiSubnetTmplMismatch, .warning, "\(max(a.childSAs, b.childSAs)) Child SAs to one peer: replies can arrive on another pair's SA",
                         "leftsubnets=/rightsubnets= make one Child SA per subnet pair, each with its own reqid and SPD templates. When the two ends' pairs are set up differently (a pair missing on one end, an SA renegotiated on one side), replies arrive on an SA whose template does not match and the kernel drops them (XfrmInTmplMismatch rising). One Child SA with a covering subnet avoids it.",
                         [a.local.subnets.source, a.remote.subnets.source, b.local.subnets.source, b.remote.subnets.source],
-                        [],
-                        rank: Rank.trafficSelectors + 15)
+                        [])
             }
         }
         return Pair(
-            local: name, peer: b.name, verdict: findings.first?.code ?? "ok", findings: findings,
+            local: name, peer: b.name, verdict: findings.first?.code.rawValue ?? "ok", findings: findings,
             ike: ProposalsCompared(local: a.ike.value.map(\.description), peer: b.ike.value.map(\.description), common: ikeCommon.map(\.description)),
             esp: ProposalsCompared(local: a.esp.value.map(\.description), peer: b.esp.value.map(\.description), common: espCommon.map(\.description)))
     }

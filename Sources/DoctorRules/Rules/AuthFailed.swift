@@ -3,7 +3,9 @@ import Foundation
 
 /// Authentication failed for a reason other than the PSK: authby disagreement, certificates, missing keys.
 struct AuthFailed: Rule {
-    static let code = "auth-failed"
+    static let code: FindingCode = .authFailed
+    static let stage: Stage = .credentials
+    static let needs: [InputNeed] = [.ikeStoryOrConfig]
     static let summary = "Authentication failures that are not a PSK mismatch: authby disagreement, certificate errors, no key found."
     static let examples: [RuleExample] = [
         .triggering("ikev2-authby-mismatch", withPeer: true, cites: "peer attempted PSK authentication but we want"),
@@ -83,7 +85,7 @@ struct AuthFailed: Rule {
                 title: !method.isEmpty || !unauthorized.isEmpty || authbyDiffers ? "The ends use different authentication methods (authby)" : cause?.title ?? (refusedBlind ? "The peer rejected this end's certificate" : "Authentication failed (certificate or key)"),
                 explanation: why, evidence: evidence,
                 remedy: Remedy(summary: "Use the same authentication method and matching credentials on both ends.", steps: steps),
-                rank: Rank.authentication + 1,
+                stage: Self.stage,
                 cause: !method.isEmpty || !unauthorized.isEmpty || authbyDiffers ? "authby-mismatch" : cause?.rawValue, candidates: candidates)
         }
     }

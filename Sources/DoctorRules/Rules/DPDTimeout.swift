@@ -2,7 +2,9 @@ import DoctorModel
 
 /// The peer stopped answering liveness (DPD) probes and was declared dead.
 struct DPDTimeout: Rule {
-    static let code = "dpd-timeout"
+    static let code: FindingCode = .dpdTimeout
+    static let stage: Stage = .liveness
+    static let needs: [InputNeed] = [.ikeStory]
     static let summary = "The peer was declared dead: DPD/liveness probes went unanswered on an established IKE SA."
     static let examples: [RuleExample] = [
         .triggering("dpd-timeout", cites: "ESTABLISHED_IKE_SA"),
@@ -35,7 +37,7 @@ struct DPDTimeout: Rule {
                     .check(.peer, "Check the peer's daemon and firewall", "systemctl status ipsec; nft list ruleset | grep -nE 'dport (500|4500)'"),
                     RemedyBuilder.setKey("dpdaction", to: "restart", in: conn, connectionName: name, end: .local, why: "Re-establish automatically when the peer is back (IKEv1; IKEv2 revives connections with auto=start)"),
                 ]),
-                rank: Rank.liveness)
+                stage: Self.stage)
         }
     }
 }

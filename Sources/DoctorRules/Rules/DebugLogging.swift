@@ -2,7 +2,9 @@ import DoctorModel
 
 /// Advice: the capture has no log to decide from; how to get a useful one.
 struct DebugLogging: Rule {
-    static let code = "debug-logging"
+    static let code: FindingCode = .debugLogging
+    static let stage: Stage = .advice
+    static let needs: [InputNeed] = [.tunnelState]
     static let summary = "Advice when logs are too thin to decide: enable plutodebug=all and logfile= as the distribution guide describes."
     static let examples: [RuleExample] = [
         .triggering("no-logs", cites: "westnet-eastnet"),
@@ -34,7 +36,7 @@ struct DebugLogging: Rule {
                     .command(.both, "Restart and reproduce", "systemctl restart ipsec && \(ctx.cli.up(name)) 2>&1 | tee ipsec-up.txt"),
                     .command(.both, "Or read what journald kept", "journalctl -u ipsec --no-pager > journal.txt"),
                 ]),
-                rank: Rank.advice)
+                stage: Self.stage)
         }
     }
 }

@@ -2,7 +2,9 @@ import DoctorModel
 
 /// The Child SA (phase 2, ESP) algorithms have no overlap.
 struct ESPProposalMismatch: Rule {
-    static let code = "esp-proposal-mismatch"
+    static let code: FindingCode = .espProposalMismatch
+    static let stage: Stage = .childProposal
+    static let needs: [InputNeed] = [.ikeStory]
     static let summary = "Child SA (phase 2, ESP) algorithms have no overlap: NO_PROPOSAL_CHOSEN in IKE_AUTH/CREATE_CHILD_SA/Quick Mode."
     static let examples: [RuleExample] = [
         .triggering("ikev2-esp-proposal-mismatch", cites: "rejected Child SA with NO_PROPOSAL_CHOSEN"),
@@ -50,7 +52,7 @@ struct ESPProposalMismatch: Rule {
                     RemedyBuilder.setKey(key, to: common, in: theirs, connectionName: theirs?.name ?? name, end: .peer, why: "Accept the same ESP proposal on the peer"),
                     ctx.cli.restart(name, end: .both),
                 ]),
-                rank: Rank.childProposal)
+                stage: Self.stage)
         }
     }
 }

@@ -2,9 +2,11 @@ import DoctorModel
 
 /// The host firewall of one end drops (or rejects) IKE, NAT-T or ESP from the other gateway.
 struct FirewallBlocksIKE: Rule {
-    static let code = "firewall-blocks-ike"
+    static let code: FindingCode = .firewallBlocksIKE
+    static let stage: Stage = .hostFirewall
+    static let needs: [InputNeed] = [.config, .firewall]
     static let summary = "An input firewall rule (iptables/nft) or a drop policy on one end discards IKE (UDP 500/4500) or ESP from the other gateway."
-    static let explains: Set<String> = ["peer-unreachable", "dpd-timeout", "tunnel-down"]
+    static let explains: Set<FindingCode> = [.peerUnreachable, .dpdTimeout, .tunnelDown]
     static let examples: [RuleExample] = [
         .triggering("peer-unreachable", "east", cites: "udp dport { 500, 4500 } drop"),
         .triggering("peer-unreachable", withPeer: true, cites: "udp dport { 500, 4500 } drop"),
@@ -56,7 +58,7 @@ struct FirewallBlocksIKE: Rule {
                     """,
                 evidence: evidence,
                 remedy: Remedy(summary: "Accept UDP 500, UDP 4500 and ESP from the other gateway ahead of the dropping rule.", steps: steps),
-                rank: Rank.reachability - 2)
+                stage: Self.stage)
             // The problem is the peer's own when only its firewall drops (JSON `side`, as for --peer findings).
             if ends == [.peer] { f.side = "peer" }
             return f

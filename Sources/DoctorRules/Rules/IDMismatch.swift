@@ -2,7 +2,9 @@ import DoctorModel
 
 /// leftid/rightid disagree: the peer does not recognise the identity this end presents.
 struct IDMismatch: Rule {
-    static let code = "id-mismatch"
+    static let code: FindingCode = .idMismatch
+    static let stage: Stage = .identity
+    static let needs: [InputNeed] = [.ikeStoryOrConfig]
     static let summary = "leftid/rightid disagree (`Peer ID ... mismatched`, no connection for the peer's ID)."
     static let examples: [RuleExample] = [
         .triggering("ikev2-id-mismatch", withPeer: true, cites: "Peer ID '@west' mismatched"),
@@ -86,7 +88,7 @@ struct IDMismatch: Rule {
                     explanation: CredentialCause.idNotInSAN.why + " The end that logged it checked the other end's certificate against the ID it expects (its rightid) or the ID the other end sent.",
                     evidence: evidence,
                     remedy: Remedy(summary: "Use an ID the certificate holds on both ends (a SAN or %fromcert), or reissue the certificate with that SAN.", steps: steps),
-                    rank: Rank.authentication - 1, cause: CredentialCause.idNotInSAN.rawValue)
+                    stage: Self.stage, cause: CredentialCause.idNotInSAN.rawValue)
             }
             return Finding(
                 code: Self.code, severity: .error, connection: name,
@@ -99,7 +101,7 @@ struct IDMismatch: Rule {
                     """,
                 evidence: evidence,
                 remedy: Remedy(summary: "Make each end's rightid equal the other end's leftid.", steps: steps),
-                rank: Rank.authentication - 1)
+                stage: Self.stage)
         }
     }
 
@@ -126,7 +128,7 @@ struct IDMismatch: Rule {
                 """,
             evidence: [refused?.source, sent.source].compactMap { $0 } + [mine?.local("id")?.source, mine?.local("cert")?.source].compactMap { $0 },
             remedy: Remedy(summary: "Send an ID the certificate holds (leftid=%fromcert, or a SAN of it) and have the peer expect it, or reissue the certificate with the IP as a SAN.", steps: steps),
-            rank: Rank.authentication - 1, cause: CredentialCause.idNotInSAN.rawValue,
+            stage: Self.stage, cause: CredentialCause.idNotInSAN.rawValue,
             candidates: [
                 Candidate(code: Self.code, cause: CredentialCause.idNotInSAN.rawValue, decidedBy: "the peer's log says `subjectAltName ... does not match` or `Peer ID ... mismatched`"),
                 Candidate(code: AuthFailed.code, cause: "unknown-ca", decidedBy: "the peer's log has `SEC_ERROR_UNKNOWN_ISSUER`: it lacks this end's CA"),

@@ -2,7 +2,9 @@ import DoctorModel
 
 /// The IKE SA (phase 1) algorithms of the two ends have no overlap.
 struct IKEProposalMismatch: Rule {
-    static let code = "ike-proposal-mismatch"
+    static let code: FindingCode = .ikeProposalMismatch
+    static let stage: Stage = .ikeProposal
+    static let needs: [InputNeed] = [.ikeStory]
     static let summary = "IKE SA (phase 1) algorithms have no overlap: NO_PROPOSAL_CHOSEN in IKE_SA_INIT, IKEv1 no acceptable Oakley Transform."
     static let examples: [RuleExample] = [
         .triggering("ikev2-ike-proposal-mismatch", cites: "IKE_SA_INIT message containing NO_PROPOSAL_CHOSEN"),
@@ -57,7 +59,7 @@ struct IKEProposalMismatch: Rule {
                     RemedyBuilder.setKey("ike", to: common, in: theirs, connectionName: theirs?.name ?? name, end: .peer, why: "Accept the same proposal on the peer"),
                     ctx.cli.restart(name, end: .both),
                 ]),
-                rank: Rank.ikeProposal)
+                stage: Self.stage)
         }
     }
 }

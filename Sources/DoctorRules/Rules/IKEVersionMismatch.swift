@@ -2,7 +2,9 @@ import DoctorModel
 
 /// One end speaks only IKEv1, the other only IKEv2.
 struct IKEVersionMismatch: Rule {
-    static let code = "ike-version-mismatch"
+    static let code: FindingCode = .ikeVersionMismatch
+    static let stage: Stage = .ikeVersion
+    static let needs: [InputNeed] = [.ikeStoryOrConfig]
     static let summary = "One end is IKEv1-only and the other IKEv2-only (ikev2= / keyexchange= disagree), or an IKEv1 initiator gets no answer at all (a peer that drops IKEv1; named with the other causes of silence)."
     static let examples: [RuleExample] = [
         .triggering("ike-version-mismatch", withPeer: true, cites: "no connection has been authorized"),
@@ -58,7 +60,7 @@ struct IKEVersionMismatch: Rule {
                     retransmissions and a timeout in its first exchange.
                     """,
                 evidence: evidence, remedy: Remedy(summary: "Use the same IKE version on both ends (IKEv2 recommended).", steps: steps),
-                rank: Rank.ikeVersion)
+                stage: Self.stage)
         }
     }
 
@@ -92,7 +94,7 @@ struct IKEVersionMismatch: Rule {
                 """,
             evidence: DiagnosisContext.sample(timeouts, 1) + DiagnosisContext.sample(retrans, 1) + [mine?.header].compactMap { $0 },
             remedy: Remedy(summary: "Check the peer's log for the refused IKEv1 packet; move both ends to IKEv2.", steps: steps),
-            rank: Rank.ikeVersion,
+            stage: Self.stage,
             candidates: [
                 Candidate(code: Self.code, decidedBy: "the peer's log says `ignoring IKEv1 packet as policy is set to silently drop` or its connection is IKEv2-only"),
                 Candidate(code: AuthFailed.code, cause: "authby-mismatch", decidedBy: "the peer's log says `no connection has been authorized with authby=...`: IKEv1 Main Mode is ignored, not refused, when the authby differs"),

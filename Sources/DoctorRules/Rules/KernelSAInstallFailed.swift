@@ -2,9 +2,11 @@ import DoctorModel
 
 /// IKE negotiated the Child SA, but the kernel refused to install it.
 struct KernelSAInstallFailed: Rule {
-    static let code = "kernel-sa-install-failed"
+    static let code: FindingCode = .kernelSAInstallFailed
+    static let stage: Stage = .kernelInstall
+    static let needs: [InputNeed] = [.ikeStory]
     static let summary = "The daemon negotiated the Child SA but the kernel refused it (`netlink response for Add SA ... errno N`)."
-    static let explains: Set<String> = ["ts-mismatch", "missing-sa", "tunnel-down"]
+    static let explains: Set<FindingCode> = [.tsMismatch, .missingSA, .tunnelDown]
     static let examples: [RuleExample] = [
         .triggering("host-kernel-no-esp", "east", cites: "netlink response for Add SA"),
         .triggering("host-kernel-no-esp", withPeer: true, cites: "errno 38"),
@@ -52,7 +54,7 @@ struct KernelSAInstallFailed: Rule {
                     """,
                 evidence: evidence,
                 remedy: Remedy(summary: "Fix the kernel side on \(where_) (\(meaning.split(separator: ":").first ?? "")), then retry.", steps: steps),
-                rank: Rank.kernelInstall)
+                stage: Self.stage)
         }
     }
 }

@@ -2,7 +2,9 @@ import DoctorModel
 
 /// Large packets vanish in the tunnel while small ones pass: the path MTU is below what ESP needs.
 struct MTUBlackhole: Rule {
-    static let code = "mtu-blackhole"
+    static let code: FindingCode = .mtuBlackhole
+    static let stage: Stage = .pathMTU
+    static let needs: [InputNeed] = [.trafficTest]
     static let summary = "Large packets cannot cross the tunnel: computed ESP overhead vs egress MTU and DF-ping evidence give the exact mtu= and MSS clamp."
     static let examples: [RuleExample] = [
         .triggering("mtu-blackhole", cites: "100% packet loss"),
@@ -72,7 +74,7 @@ struct MTUBlackhole: Rule {
                       best: overhead.maxInner(pathMTU: lostOuter - 1), mtu: mtu, source: sourceIP, destination: largestOK.destination) + [
                 .check(.local, "Verify: this DF ping must now pass", "ping -M do -s \(mtu - headers) -I \(sourceIP) \(largestOK.destination)"),
             ]),
-            rank: Rank.dataPath)]
+            stage: Self.stage)]
     }
 
     /// When the sizes tried leave room (the path may allow up to `best`, the remedy sets `mtu`), the DF ping

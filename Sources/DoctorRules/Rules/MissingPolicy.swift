@@ -2,7 +2,9 @@ import DoctorModel
 
 /// The tunnel is up but the SPD lacks a policy for the connection's subnets.
 struct MissingPolicy: Rule {
-    static let code = "missing-policy"
+    static let code: FindingCode = .missingPolicy
+    static let stage: Stage = .spd
+    static let needs: [InputNeed] = [.spd, .tunnelState, .config]
     static let summary = "The tunnel is established but the SPD has no out/in/fwd policy for its subnets: traffic leaves unencrypted or is dropped."
     static let examples: [RuleExample] = [
         .triggering("missing-policy", cites: "westnet-eastnet"),
@@ -12,7 +14,7 @@ struct MissingPolicy: Rule {
     ]
 
     // On the peer's capture (`--peer`), its missing dir out policy is what this end sees as replies in clear.
-    static let explains: Set<String> = ["replies-in-clear", "traffic-fails", "xfrm-counter"]
+    static let explains: Set<FindingCode> = [.repliesInClear, .trafficFails, .xfrmCounter]
 
     func evaluate(_ ctx: DiagnosisContext) -> [Finding] {
         guard let all = ctx.local.policies else { return [] }
@@ -48,7 +50,7 @@ struct MissingPolicy: Rule {
                     .check(.local, "Verify the policies are back", "ip xfrm policy | grep -A2 -E '\(geo.localSubnets.first?.description ?? "")|\(geo.remoteSubnets.first?.description ?? "")'"),
                     .check(.local, "Look for another IKE daemon or scripts that flush the SPD", "ps -e | grep -E 'charon|racoon|iked'; grep -rn 'xfrm policy flush' /etc 2>/dev/null"),
                 ]),
-                rank: Rank.dataPathConfig)
+                stage: Self.stage)
         }
     }
 }

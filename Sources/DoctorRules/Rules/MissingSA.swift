@@ -2,7 +2,9 @@ import DoctorModel
 
 /// An SPD policy's template names a reqid that no SA in that direction carries.
 struct MissingSA: Rule {
-    static let code = "missing-sa"
+    static let code: FindingCode = .missingSA
+    static let stage: Stage = .sad
+    static let needs: [InputNeed] = [.spd, .sad]
     static let summary = "An SPD policy's template (reqid) has no SA with that reqid in that direction: IKE did not finish or the SA was removed."
     static let examples: [RuleExample] = [
         .triggering("missing-sa", cites: "dir in"),
@@ -42,7 +44,7 @@ struct MissingSA: Rule {
                     .command(.local, "Re-establish the connection", "\(ctx.cli.down(name ?? "CONN")); \(ctx.cli.up(name ?? "CONN"))"),
                     .check(.local, "Verify an SA with the reqid exists in each direction", "ip xfrm state | grep -B1 'reqid \(items.first?.1.reqid ?? 0)'"),
                 ]),
-                rank: Rank.dataPathConfig + 1, isSymptom: up != true))
+                stage: Self.stage, isSymptom: up != true))
         }
         return out
     }

@@ -3,7 +3,9 @@ import DoctorModel
 /// The field report's case: leftsubnets=/rightsubnets= make several Child SAs (reqids) to one peer,
 /// and replies arrive on the SA of one reqid while the inbound policy for those addresses names another.
 struct MultiSubnetTmplMismatch: Rule {
-    static let code = "multi-subnet-tmpl-mismatch"
+    static let code: FindingCode = .multiSubnetTmplMismatch
+    static let stage: Stage = .templates
+    static let needs: [InputNeed] = [.counters, .config]
     static let summary = "leftsubnets=/rightsubnets= (several Child SAs, several reqids) and XfrmInTmplMismatch rising: replies arrive on another subnet pair's SA."
     static let examples: [RuleExample] = [
         .triggering("multi-subnet-tmpl-mismatch", cites: "XfrmInTmplMismatch"),
@@ -71,7 +73,7 @@ struct MultiSubnetTmplMismatch: Rule {
                     .command(.both, "Reload and re-establish", "\(ctx.cli.replace(name)) && \(ctx.cli.up(name))"),
                     .check(.local, "Confirm the counter stops rising", "grep XfrmInTmplMismatch /proc/net/xfrm_stat"),
                 ]),
-                rank: Rank.dataPath - 5,
+                stage: Self.stage,
                 // Without per-Child-SA counters, replies sent in clear raise the same counter.
                 candidates: ts.isEmpty ? [
                     Candidate(code: Self.code, decidedBy: "`ipsec trafficstatus`: one subnet pair's Child SA has inBytes=0 and another receives more than it sends"),

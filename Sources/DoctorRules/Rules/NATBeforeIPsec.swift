@@ -2,7 +2,9 @@ import DoctorModel
 
 /// A NAT rule in nat POSTROUTING rewrites subnet-to-subnet traffic before IPsec sees it.
 struct NATBeforeIPsec: Rule {
-    static let code = "nat-before-ipsec"
+    static let code: FindingCode = .natBeforeIPsec
+    static let stage: Stage = .natBeforeIPsec
+    static let needs: [InputNeed] = [.natRules, .config]
     static let summary = "A masquerade/SNAT rule in nat POSTROUTING rewrites subnet-to-subnet traffic, with no exemption ahead of it."
     static let examples: [RuleExample] = [
         .triggering("nat-before-ipsec", cites: "MASQUERADE"),
@@ -97,6 +99,6 @@ struct NATBeforeIPsec: Rule {
                 .config(.local, whereTo, file: nil, connection: nil, remove: [], add: [persistent]),
                 .check(.local, "Verify the counters/bytes of the tunnel now grow", "ipsec trafficstatus"),
             ]),
-            rank: Rank.dataPathConfig + 5)
+            stage: Self.stage)
     }
 }

@@ -2,7 +2,9 @@ import DoctorModel
 
 /// The two ends hold different pre-shared keys.
 struct PSKMismatch: Rule {
-    static let code = "psk-mismatch"
+    static let code: FindingCode = .pskMismatch
+    static let stage: Stage = .sharedSecret
+    static let needs: [InputNeed] = [.ikeStoryOrSecrets]
     static let summary = "Pre-shared keys differ: IKEv2 AUTHENTICATION_FAILED with authby=secret, IKEv1 hash mismatch or a Main Mode I3 timeout."
     static let examples: [RuleExample] = [
         .triggering("ikev2-psk-mismatch", cites: "AUTHENTICATION_FAILED"),
@@ -85,7 +87,7 @@ struct PSKMismatch: Rule {
                     .command(.both, "Reload the secrets", ctx.cli.rereadSecrets),
                     .command(.local, "Retry", ctx.cli.up(name)),
                 ]),
-                rank: Rank.authentication, candidates: candidates)
+                stage: Self.stage, candidates: candidates)
         }
     }
 

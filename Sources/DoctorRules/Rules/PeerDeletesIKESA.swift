@@ -4,9 +4,11 @@ import DoctorModel
 /// peer refused something after this end had said yes (this end's ID or certificate, or its own Child SA
 /// install); only the peer's log says which.
 struct PeerDeletesIKESA: Rule {
-    static let code = "peer-deletes-ike-sa"
+    static let code: FindingCode = .peerDeletesIKESA
+    static let stage: Stage = .peerRefusal
+    static let needs: [InputNeed] = [.ikeStory]
     static let summary = "This end establishes the IKE SA, then the peer deletes it within seconds, repeatedly: the peer refuses something this end cannot see (its ID, certificate, or the peer's own SA install)."
-    static let explains: Set<String> = ["tunnel-down", "missing-policy", "missing-sa", "xfrm-counter"]
+    static let explains: Set<FindingCode> = [.tunnelDown, .missingPolicy, .missingSA, .xfrmCounter]
     static let examples: [RuleExample] = [
         .triggering("ikev2-initiator-rejects-responder", "east", cites: "responder established IKE SA"),
         .nonTriggering("ikev2-initiator-rejects-responder"),
@@ -44,7 +46,7 @@ struct PeerDeletesIKESA: Rule {
                     .check(.peer, "Read the peer's log of one attempt", "journalctl -u ipsec --since -10min --no-pager | grep -E 'mismatched|AUTHENTICATION_FAILED|NSS: ERROR|X509|netlink response|deleting'"),
                     .check(.peer, "On the peer, its remote ID for this tunnel must be \(myID)", "ipsec status | grep -E \"their id|\(ctx.cli.arg(name))\""),
                 ]),
-                rank: Rank.authentication + 2, candidates: candidates)
+                stage: Self.stage, candidates: candidates)
         }
     }
 }

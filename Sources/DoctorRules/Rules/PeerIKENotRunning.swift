@@ -5,7 +5,9 @@ import DoctorModel
 /// Triggered by pluto's `asynchronous network error report ... Connection refused [errno 111,
 /// origin ICMP type 3 code 3]` (Libreswan logs ICMP errors with `ike-socket-errqueue=yes`, the default).
 struct PeerIKENotRunning: Rule {
-    static let code = "peer-ike-not-running"
+    static let code: FindingCode = .peerIKENotRunning
+    static let stage: Stage = .peerDaemon
+    static let needs: [InputNeed] = [.ikeStory]
     static let summary = "The peer answers UDP 500/4500 with ICMP port unreachable: its IKE daemon is not running (or a REJECT rule)."
     static let examples: [RuleExample] = [
         .triggering("peer-ike-not-running", cites: "Connection refused [errno 111"),
@@ -37,7 +39,7 @@ struct PeerIKENotRunning: Rule {
                     .check(.peer, "Look for REJECT rules on UDP 500/4500", "nft list ruleset | grep -nE 'dport (500|4500)|reject'"),
                     .command(.local, "Then retry", ctx.cli.up(name)),
                 ]),
-                rank: Rank.reachability)
+                stage: Self.stage)
         }
     }
 }

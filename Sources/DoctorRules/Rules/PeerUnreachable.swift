@@ -2,7 +2,9 @@ import DoctorModel
 
 /// No answer at all to the first IKE message (retransmits, then timeout), or ICMP host/network unreachable.
 struct PeerUnreachable: Rule {
-    static let code = "peer-unreachable"
+    static let code: FindingCode = .peerUnreachable
+    static let stage: Stage = .reachability
+    static let needs: [InputNeed] = [.ikeStory]
     static let summary = "The first IKE message gets no answer (retransmits then timeout) or ICMP no route / host unreachable."
     static let examples: [RuleExample] = [
         .triggering("peer-unreachable", cites: "timeout exceeded after 5 retransmits"),
@@ -117,7 +119,7 @@ struct PeerUnreachable: Rule {
             title: "No answer from \(peerAddr) to the first IKE message: the peer is unreachable or runs no IKE daemon",
             explanation: why, evidence: pending.prefix(3).map(\.source),
             remedy: Remedy(summary: "Find out whether the peer's pluto is running, then make UDP 500 and 4500 pass between both gateways, both ways.", steps: steps),
-            rank: Rank.reachability + 1, candidates: candidates)
+            stage: Self.stage, candidates: candidates)
     }
 
     /// The connection negotiates IKEv1 (its config, or its log's Main Mode states / initiating line).
@@ -144,7 +146,7 @@ struct PeerUnreachable: Rule {
     func finding(_ name: String, _ peer: String, _ title: String, _ why: String, _ ev: [SourceLine], _ steps: [RemedyStep]) -> Finding {
         Finding(code: Self.code, severity: .error, connection: name, title: title, explanation: why, evidence: ev,
                 remedy: Remedy(summary: "Make UDP 500 and 4500 (and ESP, IP protocol 50) pass between both gateways, both ways.", steps: steps),
-                rank: Rank.reachability + 1)
+                stage: Self.stage)
     }
 
     func routeSteps(_ peer: String) -> [RemedyStep] {

@@ -3,9 +3,11 @@ import DoctorModel
 /// This host's IKE daemon cannot serve any tunnel: pluto is not running, aborted at start, does not
 /// answer whack, or the `ipsec` here is another daemon's (strongSwan).
 struct PlutoNotRunning: Rule {
-    static let code = "pluto-not-running"
+    static let code: FindingCode = .plutoNotRunning
+    static let stage: Stage = .daemon
+    static let needs: [InputNeed] = []
     static let summary = "Libreswan's IKE daemon (pluto) is not running on this host (stopped, aborted at start, hung, or another IKE daemon in its place): no tunnel can come up or answer."
-    static let explains: Set<String> = ["tunnel-down", "peer-unreachable", "peer-ike-not-running", "debug-logging"]
+    static let explains: Set<FindingCode> = [.tunnelDown, .peerUnreachable, .peerIKENotRunning, .debugLogging]
     static let examples: [RuleExample] = [
         .triggering("peer-ike-not-running", "east", cites: "Pluto is not running"),
         .triggering("ikev1-peer-ike-not-running", "east", cites: "Pluto is not running"),
@@ -54,7 +56,7 @@ struct PlutoNotRunning: Rule {
                 title: "pluto stopped after the negotiation shown above",
                 explanation: "The same capture shows pluto negotiating earlier, then `Pluto is not running` at \(line.file):\(line.line): it was stopped or crashed afterwards. That is not why the negotiation failed; if nobody stopped it, read the journal for a crash.",
                 evidence: [line], remedy: Remedy(summary: "Check whether pluto is running now.", steps: [.check(.local, "Is it running, and did it crash?", "systemctl status ipsec --no-pager; journalctl -u ipsec -n 50 --no-pager | grep -i -E 'exit|signal|abort'")]),
-                rank: Rank.advice, cause: "stopped-after")]
+                stage: .advice, cause: "stopped-after")]
         } else if let line = notRunningLine {
             finding = ("pluto, Libreswan's IKE daemon, is not running",
                        "`ipsec whack` cannot reach pluto's control socket: the daemon is stopped (or crashed, or runs with another --rundir).\(names.isEmpty ? " No connection is configured either." : none + " A peer trying to connect gets ICMP port unreachable.")",
@@ -72,7 +74,7 @@ struct PlutoNotRunning: Rule {
             title: finding.title, explanation: finding.why, evidence: evidence,
             remedy: Remedy(summary: finding.cause == "other-ike-daemon" ? "Diagnose this end with strongSwan's tools, or install and run Libreswan." : "Get pluto running and answering, then bring the tunnels up.",
                            steps: finding.steps + (finding.cause == "other-ike-daemon" ? [] : names.prefix(1).map { ctx.cli.restart($0, end: .local) })),
-            rank: Rank.reachability - 5, cause: finding.cause)]
+            stage: Self.stage, cause: finding.cause)]
     }
 
     /// True when the not-running line comes after negotiation events of the same file.

@@ -15,7 +15,9 @@ import DoctorModel
 /// Not triggered by the field report's capture (`multi-subnet-tmpl-mismatch`: #2 in=168 out=0, the
 /// replies are on #2) nor by a healthy pair.
 struct RepliesInClear: Rule {
-    static let code = "replies-in-clear"
+    static let code: FindingCode = .repliesInClear
+    static let stage: Stage = .repliesInClear
+    static let needs: [InputNeed] = [.counters, .tunnelState, .config]
     static let summary = "A Child SA sends but receives nothing, XfrmInTmplMismatch rises and no other SA received the replies: the peer sends them unencrypted (its outbound policy for the pair is gone) and this end's inbound policy drops them."
     static let examples: [RuleExample] = [
         .triggering("two-subnets-one-way", cites: "inBytes=0"),
@@ -23,7 +25,7 @@ struct RepliesInClear: Rule {
         .nonTriggering("healthy"),
         .nonTriggering("mtu-blackhole"),
     ]
-    static let explains: Set<String> = ["traffic-fails", "xfrm-counter"]
+    static let explains: Set<FindingCode> = [.trafficFails, .xfrmCounter]
 
     func evaluate(_ ctx: DiagnosisContext) -> [Finding] {
         guard let c = ctx.local.xfrmStat?.counter("XfrmInTmplMismatch"), c.delta.map({ $0 > 0 }) ?? (c.last > 0) else { return [] }
@@ -79,7 +81,7 @@ struct RepliesInClear: Rule {
                     .check(.peer, "Look for another IKE daemon or scripts that flush the SPD", "ps -e | grep -E 'charon|racoon|iked'; grep -rn 'xfrm policy flush' /etc 2>/dev/null"),
                     .check(.local, "Confirm the counter stops rising and the pair's Child SA now receives", "grep XfrmInTmplMismatch /proc/net/xfrm_stat; ipsec trafficstatus"),
                 ]),
-                rank: Rank.dataPath - 4)
+                stage: Self.stage)
         }
     }
 }

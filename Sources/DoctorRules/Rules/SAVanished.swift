@@ -15,9 +15,11 @@ import DoctorModel
 /// Not triggered by a healthy pair nor by `missing-sa` (an inbound SA deleted: nothing asks for it again, so
 /// it stays missing and missing-sa reports it).
 struct SAVanished: Rule {
-    static let code = "sa-vanished"
+    static let code: FindingCode = .saVanished
+    static let stage: Stage = .sad
+    static let needs: [InputNeed] = [.ikeStory]
     static let summary = "An SA pluto installed is gone from the kernel (pluto's `Get SA ...: No such process`): packets were dropped (XfrmOutNoStates) until a new Child SA was negotiated on demand; something deletes SAs behind pluto's back."
-    static let explains: Set<String> = ["traffic-fails", "xfrm-counter", "missing-sa"]
+    static let explains: Set<FindingCode> = [.trafficFails, .xfrmCounter, .missingSA]
     static let examples: [RuleExample] = [
         .triggering("sa-renegotiated-on-demand", cites: "No such process"),
         .nonTriggering("healthy"),
@@ -63,7 +65,7 @@ struct SAVanished: Rule {
                     .check(.local, "Look for another IKE daemon or scripts that flush the SAD", "ps -e | grep -E 'charon|racoon|iked'; grep -rn -E 'xfrm (state|policy) (flush|delete)' /etc 2>/dev/null"),
                     .command(.local, "Re-establish the connection so pluto's Child SAs match the kernel again", "\(ctx.cli.down(name)); \(ctx.cli.up(name))"),
                 ]),
-                rank: Rank.dataPathConfig + 1)
+                stage: Self.stage)
         }
     }
 }

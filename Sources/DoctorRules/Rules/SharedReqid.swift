@@ -14,9 +14,11 @@ import DoctorModel
 /// carrying it goes away. With one on this end only (lab `fixed-reqid-one-end`), the peer's inbound policy of
 /// the other pair requires its own reqid: the field report's XfrmInTmplMismatch, on the peer.
 struct SharedReqid: Rule {
-    static let code = "shared-reqid"
+    static let code: FindingCode = .sharedReqid
+    static let stage: Stage = .reqid
+    static let needs: [InputNeed] = [.config]
     static let summary = "A manual reqid= on a connection with several subnet pairs: every Child SA shares it, the newest carries all traffic, and a peer without the same reqid drops the other pairs (XfrmInTmplMismatch on the peer)."
-    static let explains: Set<String> = ["multi-subnet-tmpl-mismatch", "traffic-fails", "xfrm-counter"]
+    static let explains: Set<FindingCode> = [.multiSubnetTmplMismatch, .trafficFails, .xfrmCounter]
     static let examples: [RuleExample] = [
         .triggering("fixed-reqid-subnets", cites: "reqid=100"),
         .triggering("fixed-reqid-one-end", cites: "reqid=100"),
@@ -78,7 +80,7 @@ struct SharedReqid: Rule {
                     """,
                 evidence: evidence,
                 remedy: Remedy(summary: "Remove reqid= (one reqid per subnet pair), or use one covering subnet.", steps: steps),
-                rank: Rank.dataPathConfig + 2)
+                stage: Self.stage)
         }
     }
 }

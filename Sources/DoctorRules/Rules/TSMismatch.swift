@@ -2,7 +2,9 @@ import DoctorModel
 
 /// The two ends' subnets (traffic selectors) do not mirror each other.
 struct TSMismatch: Rule {
-    static let code = "ts-mismatch"
+    static let code: FindingCode = .tsMismatch
+    static let stage: Stage = .trafficSelectors
+    static let needs: [InputNeed] = [.ikeStory]
     static let summary = "Subnets do not mirror: IKEv2 TS_UNACCEPTABLE, IKEv1 INVALID_ID_INFORMATION or the Quick Mode 'perhaps peer likes no proposal' timeout."
     static let examples: [RuleExample] = [
         .triggering("ikev2-ts-mismatch", cites: "TS_UNACCEPTABLE"),
@@ -75,7 +77,7 @@ struct TSMismatch: Rule {
                 code: Self.code, severity: .error, connection: name,
                 title: "Traffic selectors (subnets) do not match between the two ends", explanation: why, evidence: evidence,
                 remedy: Remedy(summary: "Make leftsubnet/rightsubnet mirror each other on both ends.", steps: steps),
-                rank: Rank.trafficSelectors)
+                stage: Self.stage)
         }
     }
 }

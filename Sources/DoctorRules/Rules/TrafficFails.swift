@@ -4,7 +4,9 @@ import DoctorModel
 /// "no problems": this names the loss, tells what it rules in, and what to capture next. A more specific
 /// cause (MTU, NAT, a missing SA or policy) takes it as a symptom.
 struct TrafficFails: Rule {
-    static let code = "traffic-fails"
+    static let code: FindingCode = .trafficFails
+    static let stage: Stage = .trafficTest
+    static let needs: [InputNeed] = [.trafficTest]
     static let summary = "The captured ping/tracepath through the tunnel loses packets: never reported as healthy; says what the sizes rule in and what to capture next."
     static let examples: [RuleExample] = [
         .triggering("mtu-blackhole", cites: "100% packet loss"),
@@ -51,6 +53,6 @@ struct TrafficFails: Rule {
             title: "Traffic through the tunnel fails: \(lost.count) ping run(s) to \(dst) lost packets",
             explanation: why, evidence: lost.prefix(3).map(\.source) + passed.filter { !lost.contains($0) }.prefix(1).map(\.source),
             remedy: Remedy(summary: "Find which direction and which size loses packets, then the layer that drops them.", steps: steps),
-            rank: Rank.down - 1, isSymptom: true)]
+            stage: Self.stage, isSymptom: true)]
     }
 }

@@ -2,7 +2,9 @@ import DoctorModel
 
 /// A configured connection has no established Child SA, and nothing more specific explains it.
 struct TunnelDown: Rule {
-    static let code = "tunnel-down"
+    static let code: FindingCode = .tunnelDown
+    static let stage: Stage = .down
+    static let needs: [InputNeed] = [.connections, .tunnelState]
     static let summary = "A configured connection has no established Child SA; says what to capture next when nothing more specific explains it."
     static let examples: [RuleExample] = [
         .triggering("tunnel-down", cites: "westnet-eastnet"),
@@ -31,7 +33,7 @@ struct TunnelDown: Rule {
                     RemedyBuilder.setKey("auto", to: "start", in: conn, connectionName: name, end: .local, why: "Start the tunnel when pluto starts (and revive it after failures)"),
                     .command(.both, "Capture both ends for ipsec-doctor", "journalctl -u ipsec --since -10min > journal.txt; ipsec trafficstatus > ipsec-trafficstatus.txt"),
                 ]),
-                rank: Rank.down, isSymptom: true)
+                stage: Self.stage, isSymptom: true)
         }
     }
 
@@ -52,6 +54,6 @@ struct TunnelDown: Rule {
                 .command(.local, "Bring it up and keep what it prints", "\(ctx.cli.up(name)) 2>&1 | tee ipsec-up.txt"),
                 .command(.both, "Capture both ends for ipsec-doctor", "journalctl -u ipsec --since -10min > journal.txt; ipsec trafficstatus > ipsec-trafficstatus.txt; cp /etc/ipsec.conf ."),
             ]),
-            rank: Rank.down, isSymptom: true)
+            stage: Self.stage, isSymptom: true)
     }
 }

@@ -7,7 +7,9 @@ struct XfrmCounter: Rule {
     /// so `grep -v " 0$"` would filter nothing; awk splits on any blank.
     static let nonZeroCounters = "awk \"\\$2 != 0\" /proc/net/xfrm_stat"
 
-    static let code = "xfrm-counter"
+    static let code: FindingCode = .xfrmCounter
+    static let stage: Stage = .counters
+    static let needs: [InputNeed] = [.counters]
     static let summary = "A /proc/net/xfrm_stat counter is rising or non-zero: its meaning, its delta between samples and the likely cause."
     static let examples: [RuleExample] = [
         .triggering("xfrm-out-polblock", cites: "XfrmOutPolBlock"),
@@ -74,7 +76,7 @@ struct XfrmCounter: Rule {
                 explanation: "\(counter) counts packets the kernel dropped because: \(info.meaning). It \(delta). Likely cause: \(info.cause). Counters are per network namespace and cumulative since boot, so only a rise between samples proves a current problem.",
                 evidence: c.lines + blockPolicies(counter, ctx).flatMap { $0.lines.prefix(2) },
                 remedy: Remedy(summary: remedy(counter), steps: steps(counter, ctx)),
-                rank: Rank.counters, isSymptom: true)
+                stage: Self.stage, isSymptom: true)
         }
     }
 
