@@ -167,6 +167,8 @@ public struct PlutoLogClassifier {
             case "INVALID_ID_INFORMATION": finalKind = phase2 ? .invalidIDReceived : .idRejectedReceived
             case "INVALID_HASH_INFORMATION": finalKind = .ikev1HashMismatch
             case "AUTHENTICATION_FAILED": finalKind = .authFailedReceived
+            // The peer could not verify our key or certificate (5.4 nss-cert-05-ikev1: a CA it does not allow).
+            case "INVALID_KEY_INFORMATION": finalKind = .authFailedReceived
             case "INVALID_MAJOR_VERSION": finalKind = .ikeVersionRefused
             default: return nil
             }
@@ -213,7 +215,9 @@ public struct PlutoLogClassifier {
                 details["remoteProposals"] = String(msg[r.upperBound...].prefix(while: { $0 != "]" }))
             }
         case .peerIDMismatch:
-            if let r = msg.range(of: "Peer ID '") { details["peerID"] = String(msg[r.upperBound...].prefix(while: { $0 != "'" })) }
+            if let r = msg.range(of: "Peer ID '") ?? msg.range(of: "' does not match expected").flatMap({ end in msg[..<end.lowerBound].range(of: "'", options: .backwards) }) {
+                details["peerID"] = String(msg[r.upperBound...].prefix(while: { $0 != "'" }))
+            }
         case .ikeEstablished:
             if let conn { isakmpEstablished.insert(conn) }
             if let r = msg.range(of: "{") { details["algorithms"] = String(msg[r.upperBound...].prefix(while: { $0 != "}" })) }
@@ -299,11 +303,15 @@ public struct PlutoLogClassifier {
             return .noPSKFound
         }
         if m.has("peer id '") && m.has("mismatched") { return .peerIDMismatch }
+        // The certificate is good but the ID it carries is not the one this end's rightid expects (3.x-5.x):
+        //     "san" #1: X509: authentication failed; peer ID DER_ASN1_DN (4.x: peer ID_DER_ASN1_DN) 'E=user-east@...,CN=east...' does not match expected 'C=CA, ..., CN=NOTeast...'
+        if m.has("x509: authentication failed; peer id") && m.has("does not match expected") { return .peerIDMismatch }
         if m.has("x509: authentication failed") || m.has("nss: error") || m.has("certificate payload rejected")
             || m.has("x509: certificate rejected") || m.has("cert payload bogus") || m.has("not found in the nss database")
             || m.has("no certificate authority in nss") || m.has("unmatched ike id in certificate")
             || m.has("cert payload does not match connection id") || (m.has("ckaid") && m.has("not found"))
             || m.has("certificate revoked") || m.has("peer's certificate") || (m.has("certificate '") && m.has("has expired"))
+            || m.has("authentication failed: no certificate matched")
         {
             return .certificateError
         }
@@ -384,15 +392,22 @@ public struct PlutoLogClassifier {
         return nil
     }
 
-    /// The ID type of pluto's payload dump, `IPV4_ADDR` from `|    ID type: ID_IPV4_ADDR (0x1)`; nil for any other
-    /// line. Exactly that shape: it is the only debug line read (debug lines can hold secrets).
+    /// The ID type of pluto's payload dump, `IPV4_ADDR` from `|    ID type: ID_IPV4_ADDR (0x1)` (5.3+:
+    /// `(1, 0x01)`); nil for any other line. Exactly that shape: it is the only debug line read (debug lines
+    /// can hold secrets).
     static func debugIDType(_ msg: Substring) -> String? {
         let body = msg.dropFirst().drop(while: { $0 == " " })
         guard msg.first == "|", body.hasPrefix("ID type: ID_") else { return nil }
         let rest = body.dropFirst("ID type: ID_".count)
         let type = rest.prefix(while: { ($0.isASCII && $0.isUppercase) || $0.isNumber || $0 == "_" })
         let tail = rest.dropFirst(type.count)
-        guard !type.isEmpty, tail.hasPrefix(" (0x"), tail.hasSuffix(")"), tail.dropFirst(4).dropLast().allSatisfy(\.isHexDigit) else { return nil }
+        guard !type.isEmpty, tail.hasPrefix(" ("), tail.hasSuffix(")") else { return nil }
+        let inner = tail.dropFirst(2).dropLast()
+        let hex: (Substring) -> Bool = { $0.hasPrefix("0x") && $0.count > 2 && $0.dropFirst(2).allSatisfy(\.isHexDigit) }
+        // `0x1`, or `1, 0x01`: a decimal, a comma and a blank, then the hex.
+        if hex(inner) { return String(type) }
+        let parts = inner.split(separator: ",", maxSplits: 1)
+        guard parts.count == 2, !parts[0].isEmpty, parts[0].allSatisfy(\.isNumber), parts[1].hasPrefix(" "), hex(parts[1].dropFirst()) else { return nil }
         return String(type)
     }
 
@@ -454,7 +469,11 @@ public struct PlutoLogClassifier {
         {
             return "unknown-ca"
         }
-        if m.has("subjectaltname") || m.has("certificate san") || m.has("does not match connection id") { return "id-not-in-san" }
+        // 5.x: `authentication failed: no certificate matched RSASSA-PSS with SHA2_512 and '192.1.2.23'`: no
+        // certificate of the peer's carries the ID it sent.
+        if m.has("subjectaltname") || m.has("certificate san") || m.has("does not match connection id") || m.has("no certificate matched") {
+            return "id-not-in-san"
+        }
         if m.has("not found in the nss database") { return "cert-not-in-nss" }
         if m.has("private key") || m.has("ckaid") || m.has("cka_id") { return "private-key-missing" }
         if m.has("no psk found") { return "no-psk" }
@@ -499,7 +518,7 @@ public struct PlutoLogClassifier {
 
     static let notifyNames = [
         "NO_PROPOSAL_CHOSEN", "INVALID_ID_INFORMATION", "INVALID_HASH_INFORMATION", "AUTHENTICATION_FAILED",
-        "TS_UNACCEPTABLE", "INVALID_KE_PAYLOAD", "INVALID_MAJOR_VERSION", "PAYLOAD_MALFORMED",
+        "TS_UNACCEPTABLE", "INVALID_KE_PAYLOAD", "INVALID_MAJOR_VERSION", "PAYLOAD_MALFORMED", "INVALID_KEY_INFORMATION",
     ]
 
     static func notifyName(in msg: Substring) -> String? { notifyNames.first { msg.contains($0) } }

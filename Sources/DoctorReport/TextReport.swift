@@ -77,7 +77,7 @@ public struct TextReport {
                 if byNeed[need] == nil { order.append(need) }
                 byNeed[need, default: []].append(n.code.rawValue)
             }
-            for need in order { out += wrap(("  - " + (byNeed[need] ?? []).joined(separator: ", ") + ": needs " + need), indent: "      ") }
+            for need in order { out += wrap("- " + (byNeed[need] ?? []).joined(separator: ", ") + ": needs " + need, indent: "  ", then: "    ") }
             out.append("")
         }
         if !d.diagnostics.isEmpty {
@@ -114,7 +114,7 @@ public struct TextReport {
         // An ambiguous finding leads with the ambiguity and the checks that decide it, before any fix.
         if let cands = f.candidates, !cands.isEmpty {
             out.append("  " + bold("ambiguous:") + " the evidence fits \(cands.count) causes; decide before fixing:")
-            for c in cands { out.append(contentsOf: wrap("- \(c.code)\(c.cause.map { " (\($0))" } ?? ""): \(c.decidedBy)", indent: "    ")) }
+            for c in cands { out.append(contentsOf: wrap("- \(c.code)\(c.cause.map { " (\($0))" } ?? ""): \(c.decidedBy)", indent: "    ", then: "      ")) }
         }
         out.append(contentsOf: wrap(f.explanation, indent: "  "))
         if !f.evidence.isEmpty {

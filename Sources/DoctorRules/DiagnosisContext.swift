@@ -66,6 +66,12 @@ public struct DiagnosisContext: Sendable {
     /// Does this end have an established Child SA for the connection?
     /// nil when nothing tells (no trafficstatus, no status, no log).
     public func isUp(_ name: String) -> Bool? {
+        // In a pasted session, a status printed before the log says the Child SA came up is older news.
+        if let up = local.events.last(.childEstablished, connection: name), !failedAfter(up, name),
+            printedBefore(up.source, [.trafficStatus, .status])
+        {
+            return true
+        }
         if local.trafficStatus != nil {
             if trafficByName.contains(name) { return true }
             if local.statusStates == nil { return false }
@@ -74,14 +80,25 @@ public struct DiagnosisContext: Sendable {
             return st.contains { $0.connection == name && $0.isEstablishedChild }
         }
         if local.trafficStatus != nil { return false }
-        let up = local.events.last(.childEstablished, connection: name)
-        let failures: [IKEEventKind] = [.timeout, .fatal, .dpdAction, .authFailedReceived, .tsUnacceptableReceived, .childNoProposalReceived]
-        if let up {
-            let laterFailure = failures.compactMap { local.events.last($0, connection: name) }
-                .contains { ($0.source.file, $0.source.line) > (up.source.file, up.source.line) }
-            return !laterFailure
-        }
+        if let up = local.events.last(.childEstablished, connection: name) { return !failedAfter(up, name) }
         return local.events.isEmpty ? nil : false
+    }
+
+    /// A failure of the connection logged after UP.
+    func failedAfter(_ up: IKEEvent, _ name: String) -> Bool {
+        let failures: [IKEEventKind] = [.timeout, .fatal, .dpdAction, .authFailedReceived, .tsUnacceptableReceived, .childNoProposalReceived]
+        return failures.compactMap { local.events.last($0, connection: name) }
+            .contains { ($0.source.file, $0.source.line) > (up.source.file, up.source.line) }
+    }
+
+    /// Every section of these kinds is a part of LINE's own pasted session (`west.console.txt:27`) that
+    /// starts before it.
+    func printedBefore(_ line: SourceLine, _ kinds: Set<InputKind>) -> Bool {
+        let sections = local.inputs.filter { kinds.contains($0.value) }.map(\.key)
+        return !sections.isEmpty && sections.allSatisfy { key in
+            guard let colon = key.lastIndex(of: ":"), let start = Int(key[key.index(after: colon)...]) else { return false }
+            return key[..<colon] == line.file && start < line.line
+        }
     }
 
     /// Events of a kind for a connection on this end, then on the peer.

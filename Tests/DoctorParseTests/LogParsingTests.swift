@@ -39,9 +39,27 @@ struct LogParsingTests {
         #expect(v5?.details["idType"] == "FQDN" && v5?.details["id"] == "@west" && v5?.connection == "westnet-eastnet-ipv4-psk-ikev2")
         let dump = c.classify("|    ID type: ID_IPV4_ADDR (0x1)", file: "s", line: 3)
         #expect(dump?.kind == .ourID && dump?.details["idType"] == "IPV4_ADDR")
+        // v5.4 (ikev1-x509-07-san-ip-mismatch): the number in decimal, then in hex.
+        let dump54 = c.classify("|    ID type: ID_IPV4_ADDR (1, 0x01)", file: "s", line: 3)
+        #expect(dump54?.kind == .ourID && dump54?.details["idType"] == "IPV4_ADDR")
         // Any other debug line stays unread, an ID-type look-alike with more on it too.
         #expect(c.classify("|    ID type: ID_IPV4_ADDR (0x1) and more", file: "s", line: 4) == nil)
+        #expect(c.classify("|    ID type: ID_IPV4_ADDR (1, 0x01, 00ff)", file: "s", line: 4) == nil)
+        #expect(c.classify("|    ID type: ID_IPV4_ADDR (x, 0x01)", file: "s", line: 4) == nil)
         #expect(c.classify("| authentication failed, PSK 0123", file: "s", line: 5) == nil)
+    }
+
+    /// Libreswan test-suite transcripts (Tests/corpus/vectors: v4.12 and v5.4 ikev2-x509-14-san-dn-mismatch,
+    /// v5.4 ikev2-x509-41-rightid-fromcert-rightid-ip).
+    @Test("a good certificate whose ID is not the expected one is an ID mismatch; no certificate for the ID is id-not-in-san")
+    func certificateIDs() {
+        var c = PlutoLogClassifier()
+        let v5 = c.classify("\"san\" #1: X509: authentication failed; peer ID DER_ASN1_DN 'E=user-east@testing.libreswan.org,CN=east.testing.libreswan.org,OU=Test Department,O=Libreswan,L=Toronto,ST=Ontario,C=CA' does not match expected 'C=CA, ST=Ontario, L=Toronto, O=Libreswan, OU=Test Department, CN=NOTeast.testing.libreswan.org, E=user-NOTeast@testing.libreswan.org'", file: "s", line: 1)
+        #expect(v5?.kind == .peerIDMismatch && v5?.details["peerID"]?.hasPrefix("E=user-east@") == true && v5?.connection == "san")
+        let v4 = c.classify("003 \"san\" #1: X509: authentication failed; peer ID_DER_ASN1_DN 'E=user-east@testing.libreswan.org,CN=east.testing.libreswan.org,OU=Test Department,O=Libreswan,L=Toronto,ST=Ontario,C=CA' does not match expected 'C=CA, ST=Ontario, L=Toronto, O=Libreswan, OU=Test Department, CN=NOTeast.testing.libreswan.org, E=user-NOTeast@testing.libreswan.org'", file: "s", line: 2)
+        #expect(v4?.kind == .peerIDMismatch && v4?.details["peerID"]?.hasSuffix(",C=CA") == true)
+        let none = c.classify("\"ikev2-westnet-eastnet-x509-cr\" #1: authentication failed: no certificate matched RSASSA-PSS with SHA2_512 and '192.1.2.23'", file: "s", line: 3)
+        #expect(none?.kind == .certificateError && none?.details["cause"] == "id-not-in-san")
     }
 
     /// Tests/corpus/threads/gh-libreswan-334.txt (NSS 3.52 broke pluto's AES_GCM self-test, a passert).

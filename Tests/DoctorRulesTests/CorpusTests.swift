@@ -39,7 +39,7 @@ struct CorpusTests {
     /// Floors at the scores reached (docs/corpus.md): a change that loses ground fails here.
     @Test("first-code accuracy and candidate naming do not fall below what they reached")
     func scores() throws {
-        try #require(Self.cases.count >= 190, "Tests/corpus/cases.tsv lost cases")
+        try #require(Self.cases.count >= 348, "Tests/corpus/cases.tsv lost cases")
         var right = 0, named = 0
         var misses: [String] = []
         for (c, fs) in Self.diagnosed {
@@ -49,8 +49,8 @@ struct CorpusTests {
             if ok || inCandidates { named += 1 }
         }
         let n = Double(Self.cases.count)
-        #expect(Double(right) / n >= 0.92, "first-code accuracy \(right)/\(Self.cases.count); misses:\n\(misses.joined(separator: "\n"))")
-        #expect(Double(named) / n >= 0.98, "first code or a named candidate \(named)/\(Self.cases.count)")
+        #expect(Double(right) / n >= 0.945, "first-code accuracy \(right)/\(Self.cases.count); misses:\n\(misses.joined(separator: "\n"))")
+        #expect(Double(named) / n >= 0.995, "first code or a named candidate \(named)/\(Self.cases.count)")
     }
 
     /// Users' pastes from public issue threads (Tests/corpus/threads), labelled with the cause the thread

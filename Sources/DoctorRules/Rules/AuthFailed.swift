@@ -26,7 +26,13 @@ struct AuthFailed: Rule {
             let cause = CredentialCause.of(cert + noKey)
             // IKEv1 Main Mode answers a refused certificate with INVALID_ID_INFORMATION.
             let signs = ctx.authMethod(name) == "signature"
-            let rejected = ctx.localEvents(.authFailedReceived, name) + (signs ? ctx.localEvents(.idRejectedReceived, name) : [])
+            // IKEv2's IKE_AUTH request timing out "Possible authentication failure": 3.x responders answer a
+            // failed authentication with silence. A PSK end's is PSKMismatch's.
+            let method0 = ctx.authMethod(name)
+            let authSilence = method0 == "psk" ? [] : ctx.localEvents(.authTimeout, name).filter { e in
+                ["PARENT_I2", "IKE_AUTH_I"].contains { (e.state ?? "").contains($0) }
+            }
+            let rejected = ctx.localEvents(.authFailedReceived, name) + (signs ? ctx.localEvents(.idRejectedReceived, name) : []) + authSilence
             // IKEv1 responder: "no connection has been authorized with authby=PSK" while a connection of the
             // same IKE version exists, i.e. the method, not the version, is what no connection accepts.
             let unauthorized = ctx.anyEvents(.noSuitableConnection, name).filter { e in
@@ -41,7 +47,7 @@ struct AuthFailed: Rule {
             let mine = ctx.config(name)
             let theirs = ctx.peerConfig(name)
             let authbyDiffers = mine.flatMap { m in theirs.map { m.authby != $0.authby } } ?? false
-            let nonPSKReject = !rejected.isEmpty && ctx.authMethod(name).map { $0 != "psk" } == true
+            let nonPSKReject = !rejected.isEmpty && (method0.map { $0 != "psk" } == true || !authSilence.isEmpty)
             guard !method.isEmpty || !unauthorized.isEmpty || !cert.isEmpty || !noKey.isEmpty || authbyDiffers || nonPSKReject else { return nil }
             if ctx.isUp(name) == true { return nil }
             var evidence = DiagnosisContext.sample(rejected, 1) + DiagnosisContext.sample(method) + DiagnosisContext.sample(unauthorized)
@@ -65,13 +71,22 @@ struct AuthFailed: Rule {
             // Only this end's word that the peer refused its signature: the peer's log names the reason.
             let refusedBlind = nonPSKReject && cert.isEmpty && noKey.isEmpty && method.isEmpty && unauthorized.isEmpty && !authbyDiffers
             // A certificate refused after an IP-address ID is reported by IDMismatch, with these as candidates.
-            if refusedBlind && IDMismatch.certificateWithIPID(ctx, name) != nil { return nil }
-            if refusedBlind {
+            if refusedBlind && IDMismatch.certificateWithExplicitID(ctx, name) != nil { return nil }
+            let silent = refusedBlind && rejected.allSatisfy { authSilence.contains($0) }
+            if silent {
+                why += " The peer never answered this end's IKE_AUTH request (pluto: `Possible authentication failure`): older responders (3.x) drop an exchange whose authentication fails instead of answering AUTHENTICATION_FAILED. \(method0 == nil ? "The capture does not say how this end authenticates: a PSK that differs, a certificate the peer refuses, an ID it does not expect and an authby it does not take all end this way." : "This end signs; a certificate the peer refuses, an ID it does not expect or an authby it does not take end this way.") The peer's log names it."
+                steps.insert(.check(.peer, "Read why the peer dropped this end's IKE_AUTH",
+                                    "journalctl -u ipsec --since -1h --no-pager | grep -E 'NSS: ERROR|X509|subjectAltName|mismatched|we want|hash does not match|no suitable connection'"), at: 0)
+            } else if refusedBlind {
                 why += " The peer rejected this end's signature (certificate) authentication with AUTHENTICATION_FAILED. From this end alone the reason cannot be told: the peer's log names it (an NSS: ERROR line for an expired, revoked or untrusted certificate, a subjectAltName line for an ID the certificate does not hold, `we want` for another authby)."
                 steps.insert(.check(.peer, "Read why the peer refused this end's certificate",
                                     "journalctl -u ipsec --since -1h --no-pager | grep -E 'NSS: ERROR|X509|subjectAltName|mismatched|we want|no suitable connection'"), at: 0)
             }
-            let candidates: [Candidate]? = refusedBlind && ctx.peer == nil ? [
+            let candidates: [Candidate]? = refusedBlind && ctx.peer == nil ? (silent && method0 == nil ? [
+                Candidate(code: Self.code, cause: "authby-mismatch", decidedBy: "the peer's log says `peer attempted ... authentication but we want ...`"),
+                Candidate(code: PSKMismatch.code, decidedBy: "this end uses authby=secret and the peer's log says `computed hash does not match` / `AUTH mismatch`"),
+                Candidate(code: IDMismatch.code, decidedBy: "the peer's log says `Peer ID ... mismatched` or `no suitable connection` for this end's ID"),
+            ] : []) + [
                 Candidate(code: Self.code, cause: "certificate-expired", decidedBy: "the peer's log has `SEC_ERROR_EXPIRED_CERTIFICATE` (or a clock far off on either end)"),
                 Candidate(code: Self.code, cause: "certificate-revoked", decidedBy: "the peer's log has `SEC_ERROR_REVOKED_CERTIFICATE` (CRL/OCSP)"),
                 Candidate(code: Self.code, cause: "unknown-ca", decidedBy: "the peer's log has `SEC_ERROR_UNKNOWN_ISSUER`: it lacks this end's CA"),
@@ -82,7 +97,7 @@ struct AuthFailed: Rule {
             steps.append(ctx.cli.restart(name, end: .both))
             return Finding(
                 code: Self.code, severity: .error, connection: name,
-                title: !method.isEmpty || !unauthorized.isEmpty || authbyDiffers ? "The ends use different authentication methods (authby)" : cause?.title ?? (refusedBlind ? "The peer rejected this end's certificate" : "Authentication failed (certificate or key)"),
+                title: !method.isEmpty || !unauthorized.isEmpty || authbyDiffers ? "The ends use different authentication methods (authby)" : cause?.title ?? (silent ? "The peer dropped this end's authentication (IKE_AUTH got no answer)" : refusedBlind ? "The peer rejected this end's certificate" : "Authentication failed (certificate or key)"),
                 explanation: why, evidence: evidence,
                 remedy: Remedy(summary: "Use the same authentication method and matching credentials on both ends.", steps: steps),
                 stage: Self.stage,

@@ -15,20 +15,24 @@ struct IDMismatch: Rule {
         .nonTriggering("ikev2-psk-mismatch", withPeer: true),
     ]
 
-    /// This end signed with a certificate, sent an IP address as its ID (no leftid, or leftid=%defaultroute-like)
-    /// and the peer refused it (IKEv2 AUTHENTICATION_FAILED, IKEv1 Main Mode INVALID_ID_INFORMATION):
-    /// certificates seldom hold IP-address SANs, and Libreswan checks the ID against the SAN, so that is the
-    /// likeliest refusal. Only this end's view; the event that shows the ID sent: 5.x's `sent IKE_AUTH request
-    /// ... and IPV4_ADDR '...'`, the status's `our idtype:`, or pluto's payload dump when every ID type in it
-    /// is an address (it shows the IDs sent and received alike).
-    static func certificateWithIPID(_ ctx: DiagnosisContext, _ name: String) -> IKEEvent? {
+    /// This end signed with a certificate, sent an ID that is not the certificate's subject DN (an IP address,
+    /// which Libreswan sends when leftid= is not set; or an explicit leftid= FQDN or e-mail address) and the peer
+    /// refused it (IKEv2 AUTHENTICATION_FAILED, IKEv1 Main Mode INVALID_ID_INFORMATION). Such an ID is trusted
+    /// only when it is one of the certificate's subjectAltNames, and Libreswan checks exactly that, so it is the
+    /// likeliest refusal; a DN is the certificate's own subject and cannot miss. Only this end's view; the event
+    /// that shows the ID sent: 5.x's `sent IKE_AUTH request ... and USER_FQDN '...'`, the status's `our idtype:`,
+    /// or pluto's payload dump when no ID type in it is a DN (it shows the IDs sent and received alike).
+    static func certificateWithExplicitID(_ ctx: DiagnosisContext, _ name: String) -> IKEEvent? {
         guard ctx.peer == nil, ctx.authMethod(name) == "signature", refusal(ctx, name) != nil else { return nil }
-        let ip: (IKEEvent) -> Bool = { ["IPV4_ADDR", "IPV6_ADDR"].contains($0.details["idType"] ?? "") }
-        if let sent = ctx.localEvents(.authMethod, name).last(where: ip) { return sent }
+        let explicit: (IKEEvent) -> Bool = { explicitIDTypes.contains($0.details["idType"] ?? "") }
+        if let sent = ctx.localEvents(.authMethod, name).last(where: { $0.details["idType"] != nil }) { return explicit(sent) ? sent : nil }
         let ids = ctx.localEvents(.ourID, name)
-        if let status = ids.last(where: { $0.details["id"] != nil }) { return ip(status) ? status : nil }
-        return !ids.isEmpty && ids.allSatisfy(ip) ? ids.last : nil
+        if let status = ids.last(where: { $0.details["id"] != nil }) { return explicit(status) ? status : nil }
+        return !ids.isEmpty && ids.allSatisfy(explicit) ? ids.last : nil
     }
+
+    /// ID types a certificate must carry as a subjectAltName to be trusted with them.
+    static let explicitIDTypes: Set<String> = ["IPV4_ADDR", "IPV6_ADDR", "FQDN", "USER_FQDN"]
 
     /// The peer's refusal of this end's authentication: AUTHENTICATION_FAILED, or IKEv1's INVALID_ID_INFORMATION.
     static func refusal(_ ctx: DiagnosisContext, _ name: String) -> IKEEvent? {
@@ -37,14 +41,18 @@ struct IDMismatch: Rule {
 
     func evaluate(_ ctx: DiagnosisContext) -> [Finding] {
         ctx.connectionNames.compactMap { name in
-            if ctx.isUp(name) != true, let sent = Self.certificateWithIPID(ctx, name),
+            if ctx.isUp(name) != true, let sent = Self.certificateWithExplicitID(ctx, name),
                 ctx.anyEvents(.certificateError, name).isEmpty, ctx.anyEvents(.peerIDMismatch, name).isEmpty
             {
-                return ipIDRefused(ctx, name, sent)
+                return explicitIDRefused(ctx, name, sent)
             }
             let mismatch = ctx.anyEvents(.peerIDMismatch, name)
             let refused = ctx.localEvents(.idRejectedReceived, name)
-            let notInSAN = ctx.anyEvents(.certificateError, name).filter { $0.details["cause"] == CredentialCause.idNotInSAN.rawValue }
+            // `no certificate matched ... and 'ID'` after the CA is missing (or the certificate expired) is the
+            // trust failure, not the ID: no certificate was usable for any ID.
+            let certErrors = ctx.anyEvents(.certificateError, name)
+            let trustFailed = certErrors.contains { [CredentialCause.unknownCA, .certificateExpired, .certificateRevoked, .certificateNotYetValid].map(\.rawValue).contains($0.details["cause"] ?? "") }
+            let notInSAN = certErrors.filter { $0.details["cause"] == CredentialCause.idNotInSAN.rawValue && !(trustFailed && $0.source.text.contains("no certificate matched")) }
             let mine = ctx.config(name)
             let theirs = ctx.peerConfig(name)
             let myID = mine?.local("id")?.value ?? mine?.local("")?.value
@@ -105,8 +113,13 @@ struct IDMismatch: Rule {
         }
     }
 
-    func ipIDRefused(_ ctx: DiagnosisContext, _ name: String, _ sent: IKEEvent) -> Finding {
-        let id = sent.details["id"].map { "the IP address \($0)" } ?? "an IP address"
+    func explicitIDRefused(_ ctx: DiagnosisContext, _ name: String, _ sent: IKEEvent) -> Finding {
+        let type = sent.details["idType"] ?? "IPV4_ADDR"
+        let isIP = type.hasSuffix("_ADDR")
+        let kind = isIP ? "the IP address" : type == "USER_FQDN" ? "the e-mail address" : "the name"
+        let id = sent.details["id"].map { "\(kind) \($0)" } ?? (isIP ? "an IP address" : type == "USER_FQDN" ? "an e-mail address" : "a name")
+        let whySent = isIP ? "that is what Libreswan sends when leftid= is not set" : "its leftid=, not the certificate's subject DN"
+        let seldom = isIP ? ", and certificates seldom carry an IP-address SAN" : ""
         let refused = Self.refusal(ctx, name)
         let answer = refused?.kind == .idRejectedReceived ? "INVALID_ID_INFORMATION (IKEv1 Main Mode's answer to a refused ID or certificate)" : "AUTHENTICATION_FAILED"
         let mine = ctx.config(name)
@@ -119,15 +132,14 @@ struct IDMismatch: Rule {
             code: Self.code, severity: .error, connection: name,
             title: "The peer refused this end's certificate; the ID it sent, \(id), is most likely not in the certificate's subjectAltName",
             explanation: """
-                This end authenticates with a certificate and sent \(id) as its ID (that is what \
-                Libreswan sends when leftid= is not set). The peer answered \(answer). The peer \
-                accepts a certificate only when the ID sent is one of its subjectAltNames, and certificates seldom \
-                carry an IP-address SAN, so that is the likeliest reason; an unknown CA, an expired or revoked \
+                This end authenticates with a certificate and sent \(id) as its ID (\(whySent)). The peer \
+                answered \(answer). The peer accepts a certificate with such an ID only when the ID is one of its \
+                subjectAltNames\(seldom), so that is the likeliest reason; an unknown CA, an expired or revoked \
                 certificate, or a rightid on the peer that expects another ID give the same answer. The peer's log \
                 decides (`subjectAltName ... does not match` / `Peer ID ... mismatched` for the ID).
                 """,
             evidence: [refused?.source, sent.source].compactMap { $0 } + [mine?.local("id")?.source, mine?.local("cert")?.source].compactMap { $0 },
-            remedy: Remedy(summary: "Send an ID the certificate holds (leftid=%fromcert, or a SAN of it) and have the peer expect it, or reissue the certificate with the IP as a SAN.", steps: steps),
+            remedy: Remedy(summary: "Send an ID the certificate holds (leftid=%fromcert, or a SAN of it) and have the peer expect it, or reissue the certificate with \(isIP ? "the IP" : "that ID") as a SAN.", steps: steps),
             stage: Self.stage, cause: CredentialCause.idNotInSAN.rawValue,
             candidates: [
                 Candidate(code: Self.code, cause: CredentialCause.idNotInSAN.rawValue, decidedBy: "the peer's log says `subjectAltName ... does not match` or `Peer ID ... mismatched`"),

@@ -136,6 +136,11 @@ struct PeerUnreachable: Rule {
         let icmp = ctx.localEvents(.icmpError, name)
         let progressed = [IKEEventKind.ikeEstablished, .authFailedReceived, .authTimeout, .idRejectedReceived, .childNoProposalReceived]
             .contains { !ctx.localEvents($0, name).isEmpty }
+        // This end read the peer's answer and refused it (its ID, its certificate): the peer is not silent,
+        // whatever timeout follows (IKEv1 Aggressive Mode's initiator times out after refusing the response).
+        let refusedAnswer = !ctx.localEvents(.peerIDMismatch, name).isEmpty || !ctx.localEvents(.authMethodMismatch, name).isEmpty
+            || ctx.localEvents(.certificateError, name).contains { $0.details["cause"] == CredentialCause.idNotInSAN.rawValue || $0.source.text.contains("peer") }
+        guard !refusedAnswer else { return nil }
         let timeouts = ctx.localEvents(.timeout, name).filter { firstMessageStates.contains($0.state ?? "") || ($0.state == nil && !progressed) }
         guard !timeouts.isEmpty, icmp.isEmpty, ctx.localEvents(.ikeNoProposalReceived, name).isEmpty,
             ctx.localEvents(.ikeEstablished, name).isEmpty  // it answered once (a DPD timeout's re-initiation)
