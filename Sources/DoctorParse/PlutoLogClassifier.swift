@@ -107,8 +107,9 @@ public struct PlutoLogClassifier {
 
     public mutating func classify(_ raw: Substring, file: String, line: Int) -> IKEEvent? {
         let rawMsg = LogPrefix.strip(raw)
-        // Debug lines, but for the one that says which ID type went out (an admin's `grep "ID type"`).
-        if rawMsg.isEmpty || (rawMsg.hasPrefix("|") && Self.debugIDType(rawMsg) == nil) { return nil }
+        // Debug lines, but for the one that says which ID type went out (an admin's `grep "ID type"`) and the
+        // fixed one a responder prints when the initiator expects another ID (it holds nothing variable).
+        if rawMsg.isEmpty || (rawMsg.hasPrefix("|") && Self.debugIDType(rawMsg) == nil && !Self.isIDrMismatch(rawMsg)) { return nil }
         // The kind is read from the raw message (nothing of it is kept); everything kept from here on
         // (connection name, details, evidence) comes from the redacted line.
         let rawLower = LowerBytes(rawMsg)
@@ -215,7 +216,7 @@ public struct PlutoLogClassifier {
                 details["remoteProposals"] = String(msg[r.upperBound...].prefix(while: { $0 != "]" }))
             }
         case .peerIDMismatch:
-            if let r = msg.range(of: "Peer ID '") ?? msg.range(of: "' does not match expected").flatMap({ end in msg[..<end.lowerBound].range(of: "'", options: .backwards) }) {
+            if let r = msg.range(of: "Peer ID '") ?? msg.range(of: "but peer declares '") ?? msg.range(of: "' does not match expected").flatMap({ end in msg[..<end.lowerBound].range(of: "'", options: .backwards) }) {
                 details["peerID"] = String(msg[r.upperBound...].prefix(while: { $0 != "'" }))
             }
         case .ikeEstablished:
@@ -303,6 +304,10 @@ public struct PlutoLogClassifier {
             return .noPSKFound
         }
         if m.has("peer id '") && m.has("mismatched") { return .peerIDMismatch }
+        if m.has("peer idr payload does not match our expected id") { return .peerIDMismatch }
+        // IKEv1 initiator (Tests/corpus/threads/gh-nm-l2tp-NetworkManager-l2tp-85.txt):
+        //     we require IKEv1 peer to have ID 'X.X.X.X', but peer declares '@remote.example.com'
+        if m.has("we require ikev1 peer to have id '") && m.has("but peer declares '") { return .peerIDMismatch }
         // The certificate is good but the ID it carries is not the one this end's rightid expects (3.x-5.x):
         //     "san" #1: X509: authentication failed; peer ID DER_ASN1_DN (4.x: peer ID_DER_ASN1_DN) 'E=user-east@...,CN=east...' does not match expected 'C=CA, ..., CN=NOTeast...'
         if m.has("x509: authentication failed; peer id") && m.has("does not match expected") { return .peerIDMismatch }
@@ -390,6 +395,15 @@ public struct PlutoLogClassifier {
         if m.has("socket") { return "socket" }
         if m.has("addconn") || m.has("config") || m.has("ipsec.conf") { return "config" }
         return nil
+    }
+
+    /// The responder's debug line when the initiator's IDr payload names another ID than the connection's own
+    /// (Tests/corpus/threads/gh-libreswan-237.txt: `leftid=@2.2.2.2` sent as a name where the client expects the
+    /// address): exactly this text, nothing variable in it.
+    ///
+    ///     Feb 28 04:02:53.609020: | Peer IDr payload does not match our expected ID, this connection will not do
+    static func isIDrMismatch(_ msg: Substring) -> Bool {
+        msg.dropFirst().drop(while: { $0 == " " }) == "Peer IDr payload does not match our expected ID, this connection will not do"
     }
 
     /// The ID type of pluto's payload dump, `IPV4_ADDR` from `|    ID type: ID_IPV4_ADDR (0x1)` (5.3+:

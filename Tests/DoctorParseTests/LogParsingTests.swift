@@ -60,6 +60,12 @@ struct LogParsingTests {
         #expect(v4?.kind == .peerIDMismatch && v4?.details["peerID"]?.hasSuffix(",C=CA") == true)
         let none = c.classify("\"ikev2-westnet-eastnet-x509-cr\" #1: authentication failed: no certificate matched RSASSA-PSS with SHA2_512 and '192.1.2.23'", file: "s", line: 3)
         #expect(none?.kind == .certificateError && none?.details["cause"] == "id-not-in-san")
+        // Public threads (Tests/corpus/threads): an IKEv1 initiator refusing the ID, and the one fixed-text debug line read.
+        let v1 = c.classify("we require IKEv1 peer to have ID 'X.X.X.X', but peer declares '@remote.example.com'", file: "s", line: 4)
+        #expect(v1?.kind == .peerIDMismatch && v1?.details["peerID"] == "@remote.example.com")
+        #expect(c.classify("Feb 28 04:02:53.609020: | Peer IDr payload does not match our expected ID, this connection will not do", file: "s", line: 5)?.kind == .peerIDMismatch)
+        #expect(c.classify("Feb 28 04:02:53.609020: | Peer IDr payload does not match our expected ID, this connection will not do 0x1234", file: "s", line: 6) == nil)
+        #expect(c.classify("Feb 28 04:02:53.609012: | This connection's local id is @2.2.2.2 (ID_FQDN)", file: "s", line: 7) == nil)
     }
 
     /// Tests/corpus/threads/gh-libreswan-334.txt (NSS 3.52 broke pluto's AES_GCM self-test, a passert).

@@ -72,8 +72,20 @@ struct IDMismatch: Rule {
                 if let v = c.remote(k) { evidence.append(v.source) }
             }
             let presented = mismatch.first?.details["peerID"] ?? myID ?? "?"
+            // This end's own log refused the other end's ID: the refusal is this end's.
+            let refusedHere = ctx.peer == nil && !mismatch.isEmpty && mismatch.allSatisfy { ctx.localEvents(.peerIDMismatch, name).contains($0) }
+                && refused.isEmpty && ctx.localEvents(.authFailedReceived, name).isEmpty
             var steps: [RemedyStep] = []
-            if let theirs, myID != theyExpect, let myID {
+            if refusedHere, theirs == nil, let declared = mismatch.first?.details["peerID"] {
+                if let mine {
+                    steps.append(RemedyBuilder.setKey(mine.remoteKey("id"), to: declared, in: mine, connectionName: name, end: .local,
+                                                      why: "Expect the ID the peer sends (or set the peer's leftid to the ID this end expects)"))
+                } else {
+                    steps.append(.check(.local, "This end's rightid must be the ID the peer sends, \(declared), or the peer's leftid the ID this end expects", "ipsec status | grep -E 'their id'"))
+                }
+            } else if refusedHere, theirs == nil {
+                steps.append(.check(.both, "Compare the ID each end sends (leftid) with the ID the other expects (rightid)", "ipsec status | grep -E 'our id|their id'"))
+            } else if let theirs, myID != theyExpect, let myID {
                 steps.append(RemedyBuilder.setKey(theirs.remoteKey("id"), to: myID, in: theirs, connectionName: theirs.name, end: .peer, why: "Expect the ID this end actually presents"))
             } else if theirs == nil {
                 steps.append(.check(.peer, "On the peer, the remote ID of this tunnel must be \(presented)", "ipsec status | grep -E 'their id|\(name)'"))
@@ -98,10 +110,18 @@ struct IDMismatch: Rule {
                     remedy: Remedy(summary: "Use an ID the certificate holds on both ends (a SAN or %fromcert), or reissue the certificate with that SAN.", steps: steps),
                     stage: Self.stage, cause: CredentialCause.idNotInSAN.rawValue)
             }
+            let title = refusedHere
+                ? (mismatch.first?.details["peerID"].map { "This end does not accept the peer's ID \($0)" } ?? "The ID one end sends is not the ID the other expects")
+                : presented == "?" ? "The ID one end sends is not the ID the other expects" : "The peer does not accept this end's ID \(presented)"
             return Finding(
                 code: Self.code, severity: .error, connection: name,
-                title: "The peer does not accept this end's ID \(presented)",
-                explanation: """
+                title: title,
+                explanation: refusedHere ? """
+                    The peer identified itself as \(mismatch.first?.details["peerID"] ?? "an ID") and this end's connection \
+                    expects another (its rightid, or the ID the peer's IDr names for this end), so this end refuses it: \
+                    no connection of this end is for that pair of IDs. The peer sees AUTHENTICATION_FAILED (IKEv2) or \
+                    INVALID_ID_INFORMATION (IKEv1), which it cannot tell apart from a PSK mismatch.
+                    """ : """
                     This end presents ID \(presented); the peer's connection expects \(theyExpect ?? "a different ID"). \
                     The responder found no connection for that ID and refused it (IKEv2: AUTHENTICATION_FAILED, \
                     which the initiator cannot tell apart from a PSK mismatch; IKEv1 Main Mode: \
