@@ -96,6 +96,9 @@ public struct IKEEventLog: Sendable {
     }
 
     public private(set) var buckets: [Key: Bucket] = [:]
+    /// The keys of each kind: a question about one kind (all connections) reads its buckets, not every
+    /// bucket of a hub's log.
+    private var keysByKind: [IKEEventKind: [Key]] = [:]
     /// Total lines read from logs, for the report.
     public var linesRead = 0
     static let keepFirst = 2
@@ -105,6 +108,7 @@ public struct IKEEventLog: Sendable {
 
     public mutating func append(_ event: IKEEvent) {
         let key = Key(connection: event.connection, kind: event.kind)
+        if buckets[key] == nil { keysByKind[key.kind, default: []].append(key) }
         var bucket = buckets[key] ?? Bucket()
         bucket.count += 1
         if bucket.first.count < Self.keepFirst {
@@ -124,6 +128,7 @@ public struct IKEEventLog: Sendable {
         for (key, b) in later.buckets {
             guard let a = buckets[key] else {
                 buckets[key] = b
+                keysByKind[key.kind, default: []].append(key)
                 continue
             }
             let known = a.first + a.latest + b.first + b.latest
@@ -138,14 +143,31 @@ public struct IKEEventLog: Sendable {
 
     /// Kept events of a kind (all connections when `connection` is nil), in file order.
     public func events(_ kind: IKEEventKind, connection: String? = nil) -> [IKEEvent] {
-        buckets.filter { $0.key.kind == kind && (connection == nil || $0.key.connection == connection) }
-            .flatMap { $0.value.first + $0.value.latest }
-            .sorted { ($0.source.file, $0.source.line) < ($1.source.file, $1.source.line) }
+        Self.inFileOrder(selected(kind, connection).flatMap { $0.first + $0.latest })
+    }
+
+    /// Kept events of a kind that name no connection (`packet from 192.0.2.1:500: ...`), in file order.
+    public func unnamedEvents(_ kind: IKEEventKind) -> [IKEEvent] {
+        buckets[Key(connection: nil, kind: kind)].map { Self.inFileOrder($0.first + $0.latest) } ?? []
     }
 
     public func count(_ kind: IKEEventKind, connection: String? = nil) -> Int {
-        buckets.filter { $0.key.kind == kind && (connection == nil || $0.key.connection == connection) }
-            .reduce(0) { $0 + $1.value.count }
+        selected(kind, connection).reduce(0) { $0 + $1.count }
+    }
+
+    /// The buckets of KIND: one connection's (a lookup), or every connection's (through the kind's keys).
+    private func selected(_ kind: IKEEventKind, _ connection: String?) -> [Bucket] {
+        if let connection { return buckets[Key(connection: connection, kind: kind)].map { [$0] } ?? [] }
+        return (keysByKind[kind] ?? []).compactMap { buckets[$0] }
+    }
+
+    static func inFileOrder(_ events: [IKEEvent]) -> [IKEEvent] {
+        events.count < 2 ? events : events.sorted { ($0.source.file, $0.source.line) < ($1.source.file, $1.source.line) }
+    }
+
+    /// Every kept event of one connection, of every kind.
+    public func events(ofConnection name: String) -> [IKEEvent] {
+        IKEEventKind.allCases.flatMap { k in buckets[Key(connection: name, kind: k)].map { $0.first + $0.latest } ?? [] }
     }
 
     /// The most recent event of a kind.
@@ -164,6 +186,7 @@ public struct IKEEventLog: Sendable {
         out.linesRead = linesRead
         for (key, bucket) in buckets {
             let k = key.connection == nil && !key.kind.isHostWide ? Key(connection: name, kind: key.kind) : key
+            if out.buckets[k] == nil { out.keysByKind[k.kind, default: []].append(k) }
             var b = out.buckets[k] ?? Bucket()
             b.count += bucket.count
             b.first += bucket.first.map { e in var e = e; e.connection = k.connection; return e }

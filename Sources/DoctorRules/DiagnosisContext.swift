@@ -15,6 +15,15 @@ public struct DiagnosisContext: Sendable {
     private let trafficByName: Set<String>
     let localPSKs: PSKIndex
     let peerPSKs: PSKIndex
+    /// Each connection's subnet pairs, and the connection that owns each exact pair (either way round): rules
+    /// ask which tunnel a policy or SA belongs to for every one of a hub's tens of thousands.
+    private let geometries: [String: TunnelGeometry]
+    private let pairOwner: [PairKey: String]
+
+    struct PairKey: Hashable {
+        var a: IPPrefix
+        var b: IPPrefix
+    }
 
     public init(local: EndpointSnapshot, peer: EndpointSnapshot? = nil, connectionFilter: String? = nil) {
         var local = local
@@ -40,6 +49,31 @@ public struct DiagnosisContext: Sendable {
         self.trafficByName = Set((local.trafficStatus ?? []).map(\.connection))
         self.localPSKs = PSKIndex(local.secrets)
         self.peerPSKs = PSKIndex(peer?.secrets)
+        var geometries: [String: TunnelGeometry] = [:], owner: [PairKey: String] = [:]
+        for name in connectionNames {
+            guard let c = configs[name], let g = TunnelGeometry(c) else { continue }
+            geometries[name] = g
+            for (l, r) in g.pairs {
+                if owner[PairKey(a: l.network, b: r.network)] == nil { owner[PairKey(a: l.network, b: r.network)] = name }
+                if owner[PairKey(a: r.network, b: l.network)] == nil { owner[PairKey(a: r.network, b: l.network)] = name }
+            }
+        }
+        self.geometries = geometries
+        self.pairOwner = owner
+    }
+
+    /// The connection's subnet pairs and gateway addresses, from its config.
+    func geometry(_ name: String) -> TunnelGeometry? { geometries[name] }
+
+    /// The connection whose subnet pair covers SRC -> DST (either way round): an exact pair is a lookup, a
+    /// wider selector a scan in connection order; with one connection, that one.
+    func connection(covering src: IPPrefix, _ dst: IPPrefix) -> String? {
+        if let name = pairOwner[PairKey(a: src.network, b: dst.network)] { return name }
+        for name in connectionNames {
+            guard let g = geometries[name] else { continue }
+            for (l, r) in g.pairs where (src.contains(l) && dst.contains(r)) || (src.contains(r) && dst.contains(l)) { return name }
+        }
+        return connectionNames.count == 1 ? connectionNames.first : nil
     }
 
     public func config(_ name: String) -> ConnectionConfig? { configs[name] }
@@ -103,29 +137,29 @@ public struct DiagnosisContext: Sendable {
 
     /// Events of a kind for a connection on this end, then on the peer.
     public func localEvents(_ kind: IKEEventKind, _ name: String) -> [IKEEvent] {
-        Self.events(kind, of: local, connection: name)
+        Self.events(kind, of: local, connection: name, config: configs[name])
     }
 
     public func peerEvents(_ kind: IKEEventKind, _ name: String) -> [IKEEvent] {
         guard let peer else { return [] }
         // The peer may name the tunnel differently: use its mirrored connection's name then.
         let peerName = peerConfigs[name] != nil ? name : (peerConfig(name)?.name ?? name)
-        return Self.events(kind, of: peer, connection: peerName)
+        return Self.events(kind, of: peer, connection: peerName, config: peerConfigs[peerName])
     }
 
     /// Named events plus packet-level ones (`packet from 192.0.2.1:500: ...`) that belong to the
     /// connection: same peer address, or the only connection there is.
-    static func events(_ kind: IKEEventKind, of side: EndpointSnapshot, connection name: String) -> [IKEEvent] {
+    static func events(_ kind: IKEEventKind, of side: EndpointSnapshot, connection name: String, config: ConnectionConfig?) -> [IKEEvent] {
         let named = side.events.events(kind, connection: name)
-        let unnamed = side.events.events(kind).filter { e in
-            guard e.connection == nil else { return false }
-            let conns = side.config?.connections ?? []
-            if let addr = e.details["peerAddress"], let c = conns.first(where: { $0.name == name }), let remote = c.remote("")?.value {
+        let unnamed = side.events.unnamedEvents(kind)
+        guard !unnamed.isEmpty else { return named }
+        let single = (side.config?.connections.count ?? 0) <= 1
+        return named + unnamed.filter { e in
+            if let addr = e.details["peerAddress"], let remote = config?.remote("")?.value {
                 return remote == addr || remote.hasPrefix("%")
             }
-            return conns.count <= 1
+            return single
         }
-        return named + unnamed
     }
 
     /// Both ends' events of a kind (local first).
@@ -151,8 +185,7 @@ public struct DiagnosisContext: Sendable {
     public func peerAddress(_ name: String) -> String? {
         if let r = config(name)?.remote("")?.value, !r.hasPrefix("%") { return r }
         return (localEvents(.icmpError, name).last?.details["complainant"]).flatMap { $0.isEmpty ? nil : $0 }
-            ?? local.events.buckets.lazy.filter { $0.key.connection == name }.flatMap { $0.value.first + $0.value.latest }
-            .compactMap { $0.details["peerAddress"] }.first
+            ?? local.events.events(ofConnection: name).lazy.compactMap { $0.details["peerAddress"] }.first
     }
 
     /// The peer's address as a command argument: a placeholder to replace when nothing says (`host the peer`

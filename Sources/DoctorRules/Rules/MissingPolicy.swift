@@ -20,7 +20,7 @@ struct MissingPolicy: Rule {
         guard let all = ctx.local.policies else { return [] }
         let policies = SPDIndex(all)
         return ctx.connectionNames.compactMap { name in
-            guard ctx.isUp(name) == true, let conn = ctx.config(name), let geo = TunnelGeometry(conn) else { return nil }
+            guard ctx.isUp(name) == true, let conn = ctx.config(name), let geo = ctx.geometry(name) else { return nil }
             if conn["type"]?.value == "passthrough" { return nil }
             var missing: [String] = []
             for (l, r) in geo.pairs {

@@ -20,7 +20,7 @@ struct MissingSA: Rule {
         for p in policies where !p.isSocketPolicy && p.action == "allow" && p.direction != .fwd {
             for t in p.templates where t.reqid != 0 && t.proto == "esp" {
                 let has = (byReqid[t.reqid] ?? []).contains { t.mode == "transport" || ($0.src == t.src && $0.dst == t.dst) }
-                if !has { found[connection(of: p, ctx), default: []].append((p, t)) }
+                if !has { found[ctx.connection(covering: p.src, p.dst), default: []].append((p, t)) }
             }
         }
         var out: [Finding] = []
@@ -49,11 +49,4 @@ struct MissingSA: Rule {
         return out
     }
 
-    func connection(of p: XfrmPolicy, _ ctx: DiagnosisContext) -> String? {
-        for name in ctx.connectionNames {
-            guard let c = ctx.config(name), let g = TunnelGeometry(c) else { continue }
-            for (l, r) in g.pairs where (p.src.contains(l) && p.dst.contains(r)) || (p.src.contains(r) && p.dst.contains(l)) { return name }
-        }
-        return ctx.connectionNames.count == 1 ? ctx.connectionNames.first : nil
-    }
 }

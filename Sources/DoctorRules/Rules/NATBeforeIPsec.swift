@@ -17,7 +17,7 @@ struct NATBeforeIPsec: Rule {
         guard let rules = ctx.local.natRules, !rules.isEmpty else { return [] }
         let chains = Dictionary(grouping: rules) { "\($0.backend) \($0.family ?? "") \($0.table ?? "") \($0.chain)" }
         return ctx.connectionNames.compactMap { name in
-            guard let conn = ctx.config(name), let geo = TunnelGeometry(conn), !conn.subnets(local: true).isEmpty else { return nil }
+            guard let conn = ctx.config(name), let geo = ctx.geometry(name), !conn.subnets(local: true).isEmpty else { return nil }
             let egress = egressInterface(to: geo.remoteAddress, ctx)
             for (_, chainRules) in chains.sorted(by: { $0.key < $1.key }) {
                 for (l, r) in geo.pairs {

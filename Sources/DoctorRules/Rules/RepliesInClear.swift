@@ -30,7 +30,7 @@ struct RepliesInClear: Rule {
     func evaluate(_ ctx: DiagnosisContext) -> [Finding] {
         guard let c = ctx.local.xfrmStat?.counter("XfrmInTmplMismatch"), c.delta.map({ $0 > 0 }) ?? (c.last > 0) else { return [] }
         return ctx.connectionNames.compactMap { name in
-            guard ctx.isUp(name) == true, let conn = ctx.config(name), let geo = TunnelGeometry(conn) else { return nil }
+            guard ctx.isUp(name) == true, let geo = ctx.geometry(name) else { return nil }
             let ts = ctx.local.trafficStatus?.filter { $0.connection == name } ?? []
             let oneWay = ts.filter { $0.inBytes == 0 && $0.outBytes > 0 }
             // Crossed replies (the field report) land on another SA, which then receives more than it sends.

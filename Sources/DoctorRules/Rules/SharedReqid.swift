@@ -28,7 +28,7 @@ struct SharedReqid: Rule {
 
     func evaluate(_ ctx: DiagnosisContext) -> [Finding] {
         ctx.connectionNames.compactMap { name in
-            guard let conn = ctx.config(name), let reqid = conn["reqid"], let geo = TunnelGeometry(conn), geo.pairs.count > 1 else { return nil }
+            guard let conn = ctx.config(name), let reqid = conn["reqid"], let geo = ctx.geometry(name), geo.pairs.count > 1 else { return nil }
             let subnetsKey = conn.subnets(local: true).count > 1 ? conn.localKey("subnets") : conn.remoteKey("subnets")
             let ts = ctx.local.trafficStatus?.filter { $0.connection == name } ?? []
             let idle = ts.filter { $0.inBytes == 0 && $0.outBytes == 0 }
