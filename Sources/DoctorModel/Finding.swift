@@ -41,6 +41,9 @@ public struct RemedyStep: Sendable, Hashable, Codable {
     public var add: [String]
     /// For `command` and `check`: the exact command.
     public var command: String?
+    /// True when the step is another way to the same end as the step before it: do one or the other, not
+    /// both (applying both halves of "either this end's subnet or the peer's" swaps the mismatch). Nil otherwise.
+    public var alternative: Bool?
 
     public init(
         kind: Kind, end: End, summary: String, file: String? = nil, connection: String? = nil,
@@ -68,6 +71,13 @@ public struct RemedyStep: Sendable, Hashable, Codable {
 
     public static func check(_ end: End, _ summary: String, _ command: String? = nil) -> RemedyStep {
         RemedyStep(kind: .check, end: end, summary: summary, command: command)
+    }
+
+    /// The same step, as another way to what the step before it does.
+    public var instead: RemedyStep {
+        var s = self
+        s.alternative = true
+        return s
     }
 }
 

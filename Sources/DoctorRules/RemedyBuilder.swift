@@ -20,6 +20,18 @@ public enum RemedyBuilder {
                        remove: [existing.source.text.trimmingCharacters(in: .whitespaces)], add: [])
     }
 
+
+    /// An ID changed in ipsec.conf also changes which ipsec.secrets entry pluto picks: the entry keyed by the
+    /// old ID gets the new one (the secret itself untouched, shown as a placeholder). Nothing when the
+    /// connection uses no PSK or no entry names the old ID.
+    static func rekeyedSecret(_ psks: PSKIndex, _ cfg: ConnectionConfig, from old: String, to new: String, end: End) -> [RemedyStep] {
+        guard cfg.usesPSK, let entry = psks.entry(for: cfg), entry.ids.contains(old) else { return [] }
+        let line = entry.source.text.trimmingCharacters(in: .whitespaces)
+        guard let colon = line.range(of: " :") else { return [] }
+        let ids = line[..<colon.lowerBound].split(separator: " ").map { $0 == old ? new : String($0) }.joined(separator: " ")
+        return [.config(end, "Key the secret by the new ID in ipsec.secrets (the secret itself unchanged)", file: entry.source.file, connection: nil,
+                        remove: [line], add: [ids + line[colon.lowerBound...].replacingOccurrences(of: "<redacted>", with: "<its secret, unchanged>")])]
+    }
 }
 
 /// The `ipsec` commands in the spelling of the Libreswan version at hand: 3.x and 4.x take
@@ -48,4 +60,3 @@ public struct IpsecCLI: Sendable {
         .command(end, "Reload the connection and bring it up", "\(replace(conn)) && \(up(conn))")
     }
 }
-

@@ -115,13 +115,25 @@ struct EndToEndTests {
     @Test("compare's fixes, applied by the lab and the pair restarted: the tunnel comes up",
           .enabled(if: freshCaptures, "needs a fresh lab run (scripts/test)"), arguments: fixLoopScenarios)
     func closedLoop(_ scenario: String) throws {
-        let path = "\(Self.capturesDir)/\(scenario)/fix-loop.json"
-        let data = try #require(FileManager.default.contents(atPath: path), "\(scenario): no fix-loop.json (IPSEC_DOCTOR_BIN unset, or the loop failed: see the lab log)")
+        try Self.checkFixLoop(scenario, "fix-loop.json", tool: "compare")
+    }
+
+    /// The same loop from the original configs with diagnose's config remedies (`diagnose --peer` on the
+    /// capture of the failing pair): applied, restarted, the tunnel comes up.
+    @Test("diagnose's config remedies, applied by the lab and the pair restarted: the tunnel comes up",
+          .enabled(if: freshCaptures, "needs a fresh lab run (scripts/test)"), arguments: fixLoopScenarios)
+    func closedLoopDiagnose(_ scenario: String) throws {
+        try Self.checkFixLoop(scenario, "fix-loop-diagnose.json", tool: "diagnose")
+    }
+
+    static func checkFixLoop(_ scenario: String, _ file: String, tool: String) throws {
+        let path = "\(Self.capturesDir)/\(scenario)/\(file)"
+        let data = try #require(FileManager.default.contents(atPath: path), "\(scenario): no \(file) (IPSEC_DOCTOR_BIN unset, or the loop failed: see the lab log)")
         let r = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         #expect(r["applied"] as? String == "ok", "\(scenario): \(r)")
         let before = (r["before"] as? String ?? "").split(separator: " ").map { String($0.split(separator: "=").last ?? "") }
         let after = (r["after"] as? String ?? "").split(separator: " ").map { String($0.split(separator: "=").last ?? "") }
-        #expect(before.contains { $0 != "ok" }, "\(scenario): compare found nothing to fix: \(r)")
+        #expect(before.contains { $0 != "ok" }, "\(scenario): \(tool) found nothing to fix: \(r)")
         #expect(!after.isEmpty && after.allSatisfy { $0 == "ok" || $0 == "multi-subnet-tmpl-mismatch" }, "\(scenario): after the fix compare says \(r["after"] ?? "")")
         #expect(r["ikeEstablished"] as? Bool == true, "\(scenario): \(r)")
         let child = r["childEstablished"] as? Bool == true, refused = r["childRefusedByKernelWithoutESP"] as? Bool == true

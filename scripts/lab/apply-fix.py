@@ -1,8 +1,12 @@
 #!/usr/bin/env python3
-"""Applies the configuration changes `ipsec-doctor compare --format json` proposes, in place (the lab's
-closed loop: scripts/lab/lab.sh fix_loop restarts the pair afterwards and records what the daemons do).
+"""Applies the configuration changes `ipsec-doctor compare --format json` or `ipsec-doctor diagnose --format
+json` proposes, in place (the lab's closed loop: scripts/lab/lab.sh fix_loop restarts the pair afterwards and
+records what the daemons do).
 
-  apply-fix.py COMPARE.json
+  apply-fix.py COMPARE.json | DIAGNOSE.json
+
+From a diagnosis, the lead findings' steps and their symptoms' (a symptom's change still belongs to the fix).
+A step marked `alternative` is another way to what the step before it does: it is not applied.
 
 Each config step of each finding names its file (as compare was given it: the lab passes absolute paths):
   - ipsec.conf: in the step's section (`conn NAME`, `config setup`), each `remove` line must be a line of
@@ -50,22 +54,35 @@ def apply_secrets(path, remove, add):
     open(path, "w").write("\n".join(changed))
 
 
+def findings(doc):
+    """compare: every pair's findings; diagnose: each lead, then its symptoms."""
+    if "pairs" in doc:
+        return [f for pair in doc["pairs"] for f in pair["findings"]]
+    return [f for lead in doc["findings"] for f in [lead] + lead.get("symptoms", [])]
+
+
 def main(argv):
     doc = json.load(open(argv[0]))
-    for pair in doc["pairs"]:
-        for finding in pair["findings"]:
-            for step in finding["remedy"]["steps"]:
-                if step["kind"] != "config":
-                    continue
-                path = step.get("file")
-                if not path or any("<the same secret on both ends>" in a for a in step["add"]):
-                    print(f"skipped ({finding['code']}): {step['summary']}")
-                    continue
-                if path.endswith("ipsec.secrets"):
-                    apply_secrets(path, step["remove"], step["add"])
-                else:
-                    apply_conf(path, step["connection"], step["remove"], step["add"])
-                print(f"applied ({finding['code']}) to {path}: -{step['remove']} +{step['add']}")
+    done = set()
+    for finding in findings(doc):
+        for step in finding["remedy"]["steps"]:
+            # Another way to what the step before it does: one or the other, and the first was taken.
+            if step["kind"] != "config" or step.get("alternative"):
+                continue
+            path = step.get("file")
+            if not path or any("<the same secret on both ends>" in a for a in step["add"]):
+                print(f"skipped ({finding['code']}): {step['summary']}")
+                continue
+            # The same change proposed twice (a lead and its symptom, both ends' findings) is made once.
+            key = (path, step.get("connection"), tuple(step["remove"]), tuple(step["add"]))
+            if key in done:
+                continue
+            done.add(key)
+            if path.endswith("ipsec.secrets"):
+                apply_secrets(path, step["remove"], step["add"])
+            else:
+                apply_conf(path, step["connection"], step["remove"], step["add"])
+            print(f"applied ({finding['code']}) to {path}: -{step['remove']} +{step['add']}")
     return 0
 
 

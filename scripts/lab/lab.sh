@@ -198,18 +198,35 @@ live_diagnose() { # SIDE
     wait "$pid" || true
 }
 
-# The closed loop, for scenarios with a configuration cause (FIX_LOOP=yes): the change `ipsec-doctor
-# compare` proposes, applied to the real configs (scripts/lab/apply-fix.py), both daemons restarted on them,
-# every connection initiated again; fix-loop.json records compare's verdicts before and after and what the
+# The closed loop, for scenarios with a configuration cause (FIX_LOOP=yes), once for each tool: the config
+# changes `ipsec-doctor diagnose --peer` proposes (from the capture of the failing pair), then, from the
+# original configs again, the ones `ipsec-doctor compare` proposes, each applied to the real configs
+# (scripts/lab/apply-fix.py), both daemons restarted on them, every connection initiated again.
+# fix-loop-diagnose.json and fix-loop.json record the tool's verdicts before, compare's after, and what the
 # daemons did: the IKE SA established, the Child SA negotiated (established, or refused only by a kernel
 # without ESP: the host's), and traffic through the tunnel where the kernel carries it.
 fix_loop() {
     [ "${FIX_LOOP:-no}" = yes ] && [ -n "${IPSEC_DOCTOR_BIN:-}" ] && [ -x "$IPSEC_DOCTOR_BIN" ] || return 0
-    local applied=ok conns c side up="$OUT/fix-ipsec-up.txt"
+    local side
+    for side in west east; do cp "$(side_dir "$side")/ipsec.conf" "$RUN/$side.conf.orig"; cp "$(side_dir "$side")/ipsec.secrets" "$RUN/$side.secrets.orig"; done
+    fix_round diagnose fix-diagnose- fix-loop-diagnose.json
+    for side in west east; do cp "$RUN/$side.conf.orig" "$(side_dir "$side")/ipsec.conf"; cp "$RUN/$side.secrets.orig" "$(side_dir "$side")/ipsec.secrets"; done
+    fix_round compare fix- fix-loop.json
+}
+
+fix_round() { # TOOL PREFIX RESULT
+    local tool=$1 p=$2 result=$3 applied=ok conns c side up="$OUT/${2}ipsec-up.txt"
     verdicts() { python3 -c 'import json,sys; print(" ".join(p["local"] + "=" + p["verdict"] for p in json.load(open(sys.argv[1]))["pairs"]))' "$1" 2>/dev/null || echo "unreadable"; }
-    "$IPSEC_DOCTOR_BIN" compare -f json "$RUN/west" "$RUN/east" > "$OUT/fix-compare-before.json" 2>/dev/null || true
-    python3 "$LAB_DIR/apply-fix.py" "$OUT/fix-compare-before.json" > "$OUT/fix-applied.txt" 2>&1 || applied=failed
-    "$IPSEC_DOCTOR_BIN" compare -f json "$RUN/west" "$RUN/east" > "$OUT/fix-compare-after.json" 2>/dev/null || true
+    leads() { python3 -c 'import json,sys; print(" ".join((f.get("connection") or "-") + "=" + f["code"] for f in json.load(open(sys.argv[1]))["findings"] if f["severity"] != "info"))' "$1" 2>/dev/null || echo "unreadable"; }
+    if [ "$tool" = diagnose ]; then
+        # The capture's configs are copies of the running ones, line for line: the steps name the running files.
+        "$IPSEC_DOCTOR_BIN" diagnose -f json "$OUT/west" --peer "$OUT/east" 2>/dev/null \
+            | sed "s#$OUT/west/#$RUN/west/#g; s#$OUT/east/#$RUN/east/#g" > "$OUT/${p}before.json" || true
+    else
+        "$IPSEC_DOCTOR_BIN" compare -f json "$RUN/west" "$RUN/east" > "$OUT/${p}before.json" 2>/dev/null || true
+    fi
+    python3 "$LAB_DIR/apply-fix.py" "$OUT/${p}before.json" > "$OUT/${p}applied.txt" 2>&1 || applied=failed
+    "$IPSEC_DOCTOR_BIN" compare -f json "$RUN/west" "$RUN/east" > "$OUT/${p}compare-after.json" 2>/dev/null || true
     for side in west east; do
         pluto_stop "$side"
         rm -rf "$(side_dir "$side")/nss" "$(side_dir "$side")/run"
@@ -217,24 +234,26 @@ fix_loop() {
         : > "$(side_dir "$side")/pluto.log"
     done
     pluto_start west; pluto_start east
-    conns=$(python3 -c 'import json,sys; print(" ".join(p["local"] for p in json.load(open(sys.argv[1]))["pairs"]))' "$OUT/fix-compare-after.json" 2>/dev/null || echo "$CONN")
+    conns=$(python3 -c 'import json,sys; print(" ".join(p["local"] for p in json.load(open(sys.argv[1]))["pairs"]))' "$OUT/${p}compare-after.json" 2>/dev/null || echo "$CONN")
     : > "$up"
     for c in $conns; do
         timeout "$UP_SECONDS" ip netns exec "$W" ipsec whack --ctlsocket "$(side_dir west)/run/pluto.ctl" --name "$c" --initiate >> "$up" 2>&1 || true
     done
     sleep 2
-    whack west --trafficstatus > "$OUT/fix-trafficstatus.txt" 2>&1 || true
-    cp "$(side_dir west)/pluto.log" "$OUT/fix-west-pluto.log" 2>/dev/null || true
-    cp "$(side_dir east)/pluto.log" "$OUT/fix-east-pluto.log" 2>/dev/null || true
-    local ike=false child=false nokernel=false traffic=false
-    grep -qE "established IKE SA|IKE SA established|ISAKMP SA established" "$up" && ike=true
-    grep -qE "established Child SA|IPsec SA established" "$up" && child=true
+    whack west --trafficstatus > "$OUT/${p}trafficstatus.txt" 2>&1 || true
+    cp "$(side_dir west)/pluto.log" "$OUT/${p}west-pluto.log" 2>/dev/null || true
+    cp "$(side_dir east)/pluto.log" "$OUT/${p}east-pluto.log" 2>/dev/null || true
+    local ike=false child=false nokernel=false traffic=false before
+    # The initiate's answer, or west's log: a fix that sets auto=start has pluto bring the tunnel up itself.
+    grep -qE "established IKE SA|IKE SA established|ISAKMP SA established" "$up" "$OUT/${p}west-pluto.log" && ike=true
+    grep -qE "established Child SA|IPsec SA established" "$up" "$OUT/${p}west-pluto.log" && child=true
     # The host kernel has no ESP: the peer negotiated the Child SA and its kernel refused the install.
-    grep -qE "netlink response for Add SA" "$OUT/fix-east-pluto.log" "$OUT/fix-west-pluto.log" 2>/dev/null && nokernel=true
+    grep -qE "netlink response for Add SA" "$OUT/${p}east-pluto.log" "$OUT/${p}west-pluto.log" 2>/dev/null && nokernel=true
     if [ "$child" = true ] && ip netns exec "$W" ping -c 2 -W 2 -I 10.1.0.1 10.2.0.1 >/dev/null 2>&1; then traffic=true; fi
-    printf '{"applied": "%s", "before": "%s", "after": "%s", "ikeEstablished": %s, "childEstablished": %s, "childRefusedByKernelWithoutESP": %s, "trafficPasses": %s, "kernel": "%s"}\n' \
-        "$applied" "$(verdicts "$OUT/fix-compare-before.json")" "$(verdicts "$OUT/fix-compare-after.json")" "$ike" "$child" "$nokernel" "$traffic" "$KERNEL" > "$OUT/fix-loop.json"
-    log "fix loop: $(cat "$OUT/fix-loop.json")"
+    if [ "$tool" = diagnose ]; then before=$(leads "$OUT/${p}before.json"); else before=$(verdicts "$OUT/${p}before.json"); fi
+    printf '{"tool": "%s", "applied": "%s", "before": "%s", "after": "%s", "ikeEstablished": %s, "childEstablished": %s, "childRefusedByKernelWithoutESP": %s, "trafficPasses": %s, "kernel": "%s"}\n' \
+        "$tool" "$applied" "$before" "$(verdicts "$OUT/${p}compare-after.json")" "$ike" "$child" "$nokernel" "$traffic" "$KERNEL" > "$OUT/$result"
+    log "fix loop ($tool): $(cat "$OUT/$result")"
 }
 
 capture_both() {

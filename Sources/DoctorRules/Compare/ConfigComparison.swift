@@ -108,7 +108,7 @@ public struct ConfigComparison: Sendable {
                         "The connection expects the other end to identify as \(want); that end's configuration makes it send \(sent) (its \(sending.local.id?.source == sending.local.address?.source ? "address, as it sets no id=" : "id=")). The responder finds no connection for the ID it receives (`no suitable connection` / `Peer ID ... mismatched`).",
                         [expecting.remote.id?.source, sending.local.id?.source],
                         [RemedyBuilder.setKey(cfg.remoteKey("id"), to: sent, in: cfg, connectionName: cfg.name, end: end, why: "Expect the ID the other end sends")]
-                            + rekeyedSecret(end == .local ? ctx.localPSKs : ctx.peerPSKs, cfg, from: want, to: sent, end: end))
+                            + RemedyBuilder.rekeyedSecret(end == .local ? ctx.localPSKs : ctx.peerPSKs, cfg, from: want, to: sent, end: end))
             }
             if findings.isEmpty, a.local.auth.value == .psk {
                 let mine = ctx.localPSKs.entry(for: conn), peers = ctx.peerPSKs.entry(for: theirs)
@@ -184,15 +184,6 @@ public struct ConfigComparison: Sendable {
     }
 
     /// The PSK entry keyed by the ID a fix replaces, keyed by the new one (the secret stays as it is).
-    static func rekeyedSecret(_ psks: PSKIndex, _ cfg: ConnectionConfig, from old: String, to new: String, end: End) -> [RemedyStep] {
-        guard cfg.usesPSK, let entry = psks.entry(for: cfg), entry.ids.contains(old) else { return [] }
-        let line = entry.source.text.trimmingCharacters(in: .whitespaces)
-        guard let colon = line.range(of: " :") else { return [] }
-        let ids = line[..<colon.lowerBound].split(separator: " ").map { $0 == old ? new : String($0) }.joined(separator: " ")
-        return [.config(end, "Key the secret by the new ID in ipsec.secrets (the secret itself unchanged)", file: entry.source.file, connection: nil,
-                        remove: [line], add: [ids + line[colon.lowerBound...].replacingOccurrences(of: "<redacted>", with: "<its secret, unchanged>")])]
-    }
-
     /// Every agreement of a proposal of one end with one of the other (DH checked for IKE only: the first
     /// Child SA has no key exchange of its own).
     static func commonProposals(_ a: [Proposal], _ b: [Proposal], dh: Bool) -> [Proposal] {

@@ -34,7 +34,7 @@ struct DebugLogging: Rule {
                     .config(.both, "In the config setup section of ipsec.conf", file: file, connection: "config setup", remove: remove,
                             add: ["plutodebug=all", "logfile=/var/log/pluto.log"]),
                     .command(.both, "Restart and reproduce", "systemctl restart ipsec && \(ctx.cli.up(name)) 2>&1 | tee ipsec-up.txt"),
-                    .command(.both, "Or read what journald kept", "journalctl -u ipsec --no-pager > journal.txt"),
+                    .command(.both, "Or read what journald kept", "journalctl -u ipsec --no-pager > journal.txt").instead,
                 ]),
                 stage: Self.stage)
         }

@@ -87,11 +87,13 @@ struct IDMismatch: Rule {
                 steps.append(.check(.both, "Compare the ID each end sends (leftid) with the ID the other expects (rightid)", "ipsec status | grep -E 'our id|their id'"))
             } else if let theirs, myID != theyExpect, let myID {
                 steps.append(RemedyBuilder.setKey(theirs.remoteKey("id"), to: myID, in: theirs, connectionName: theirs.name, end: .peer, why: "Expect the ID this end actually presents"))
+                if let old = theyExpect { steps += RemedyBuilder.rekeyedSecret(ctx.peerPSKs, theirs, from: old, to: myID, end: .peer) }
             } else if theirs == nil {
                 steps.append(.check(.peer, "On the peer, the remote ID of this tunnel must be \(presented)", "ipsec status | grep -E 'their id|\(name)'"))
             }
             if let mine, theirs != nil, theirID != iExpect, let theirID {
                 steps.append(RemedyBuilder.setKey(mine.remoteKey("id"), to: theirID, in: mine, connectionName: name, end: .local, why: "Expect the ID the peer actually presents"))
+                if let old = iExpect { steps += RemedyBuilder.rekeyedSecret(ctx.localPSKs, mine, from: old, to: theirID, end: .local) }
             }
             steps.append(.command(.both, "If the PSK is keyed by ID, update ipsec.secrets to the same IDs and reload", ctx.cli.rereadSecrets))
             steps.append(ctx.cli.restart(name, end: .both))

@@ -48,7 +48,7 @@ struct IKEVersionMismatch: Rule {
             } else if theirV == .v1Only || theirs == nil {
                 steps.append(RemedyBuilder.setKey("ikev2", to: "insist", in: theirs, connectionName: theirs?.name ?? name, end: .peer, why: "Make the peer speak IKEv2 like this end (Libreswan 4.x; on 5.x write keyexchange=ikev2)"))
             }
-            steps.append(.config(.both, "Only if IKEv1 must stay: set ikev2=no on both ends and allow IKEv1 globally (5.x drops it by default)", file: nil, connection: "config setup", remove: [], add: ["ikev1-policy=accept"]))
+            steps.append(.config(.both, "Only if IKEv1 must stay: set ikev2=no on both ends and allow IKEv1 globally (5.x drops it by default)", file: nil, connection: "config setup", remove: [], add: ["ikev1-policy=accept"]).instead)
             steps.append(ctx.cli.restart(name, end: .both))
             return Finding(
                 code: Self.code, severity: .error, connection: name,
@@ -80,7 +80,7 @@ struct IKEVersionMismatch: Rule {
         ]
         steps.append(RemedyBuilder.setKey("ikev2", to: "insist", in: mine, connectionName: name, end: .both,
                                           why: "Move the tunnel to IKEv2 on both ends (Libreswan 4.x; on 5.x write keyexchange=ikev2)"))
-        steps.append(.config(.peer, "Only if IKEv1 must stay: allow it on the peer (5.x drops it by default)", file: nil, connection: "config setup", remove: [], add: ["ikev1-policy=accept"]))
+        steps.append(.config(.peer, "Only if IKEv1 must stay: allow it on the peer (5.x drops it by default)", file: nil, connection: "config setup", remove: [], add: ["ikev1-policy=accept"]).instead)
         return Finding(
             code: Self.code, severity: .error, connection: name,
             title: "No answer to IKEv1 from \(peerAddr): the peer most likely does not accept IKEv1",

@@ -58,13 +58,19 @@ struct SharedReqid: Rule {
                     ? "Pings from \(lost.compactMap(\.sourceAddress).joined(separator: ", ")) die: the peer most likely has no reqid= (one reqid per pair), so its inbound policy for that pair drops what arrives on the shared SA (XfrmInTmplMismatch rises on the peer), the field report's failure; the peer's config and xfrm_stat confirm it."
                     : "If the peer has the same reqid=, traffic passes for now; if it has none (one reqid per pair), its inbound policies for the other pairs drop what arrives on the shared SA (XfrmInTmplMismatch on the peer), the field report's failure."
             let cover = MultiSubnetTmplMismatch.cover((conn.subnets(local: true).count > 1 ? geo.localSubnets : geo.remoteSubnets))
+            // With the peer's config in hand, each end's own line: one end's reqid alone still ties its SAs together.
+            let peerLine = peerConn?["reqid"]
             var steps: [RemedyStep] = [
-                .config(.both, "Let pluto assign one reqid per subnet pair", file: reqid.source.file, connection: name,
+                .config(peerLine == nil && peerConn == nil ? .both : .local, "Let pluto assign one reqid per subnet pair", file: reqid.source.file, connection: name,
                         remove: [reqid.source.text.trimmingCharacters(in: .whitespaces)], add: []),
             ]
+            if let peerConn, let peerLine {
+                steps.append(.config(.peer, "The same on the peer", file: peerLine.source.file, connection: peerConn.name,
+                                     remove: [peerLine.source.text.trimmingCharacters(in: .whitespaces)], add: []))
+            }
             if let cover, let line = conn[subnetsKey]?.source.text {
                 steps.append(.config(.both, "Or one Child SA for all the subnets, which keeps one reqid usable", file: conn[subnetsKey]?.source.file, connection: name,
-                                     remove: [line.trimmingCharacters(in: .whitespaces)], add: ["\(String(subnetsKey.dropLast()))=\(cover)"]))
+                                     remove: [line.trimmingCharacters(in: .whitespaces)], add: ["\(String(subnetsKey.dropLast()))=\(cover)"]).instead)
             }
             steps.append(.command(.both, "Reload and re-establish", "\(ctx.cli.replace(name)) && \(ctx.cli.up(name))"))
             steps.append(.check(.both, "Each Child SA now has its own reqid and carries its own pair's traffic", "ip xfrm state | grep reqid; ipsec trafficstatus"))

@@ -61,7 +61,7 @@ struct TSMismatch: Rule {
                 if let t = theirs, !myRemote.isEmpty {
                     let key = t.localKey(t[t.localKey("subnets")] != nil ? "subnets" : "subnet")
                     let v2 = myRemote.count > 1 ? "{\(myRemote.joined(separator: ","))}" : myRemote[0]
-                    steps.append(RemedyBuilder.setKey(key, to: v2, in: theirs, connectionName: t.name, end: .peer, why: "Or: make the peer offer the subnet this end asks for"))
+                    steps.append(RemedyBuilder.setKey(key, to: v2, in: theirs, connectionName: t.name, end: .peer, why: "Or: make the peer offer the subnet this end asks for").instead)
                 }
             }
             if theirs != nil, !theirRemote.isEmpty, theirRemote != myLocal, let t = theirs, !myLocal.isEmpty {
