@@ -1,5 +1,5 @@
 // swift-tools-version:6.0
-// The pipeline is the module graph: collect -> parse -> model -> rules -> report.
+// The pipeline is the module graph: collect -> parse -> model -> rules -> report, and DoctorCore over them.
 import PackageDescription
 
 let package = Package(
@@ -8,6 +8,8 @@ let package = Package(
     products: [
         .executable(name: "ipsec-doctor", targets: ["ipsec-doctor"]),
         .library(name: "DoctorRules", targets: ["DoctorRules"]),
+        // The whole pipeline (diagnose, compare) for other programs; the CLI is a thin shell over it.
+        .library(name: "DoctorCore", targets: ["DoctorCore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -23,10 +25,12 @@ let package = Package(
         .target(name: "DoctorRules", dependencies: ["DoctorModel"]),
         // Text and JSON renderings of a diagnosis.
         .target(name: "DoctorReport", dependencies: ["DoctorModel", "DoctorRules"]),
+        // The pipeline as a library: inputs in, a Diagnosis or a comparison out.
+        .target(name: "DoctorCore", dependencies: ["DoctorModel", "DoctorCollect", "DoctorParse", "DoctorRules", "DoctorReport"]),
         .executableTarget(
             name: "ipsec-doctor",
             dependencies: [
-                "DoctorModel", "DoctorCollect", "DoctorParse", "DoctorRules", "DoctorReport",
+                "DoctorCore", "DoctorModel", "DoctorCollect", "DoctorParse", "DoctorRules", "DoctorReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -35,13 +39,13 @@ let package = Package(
         .target(name: "CLibFuzzer"),
         .executableTarget(
             name: "ipsec-doctor-fuzz",
-            dependencies: ["DoctorModel", "DoctorCollect", "DoctorParse", "DoctorRules", "DoctorReport", "CLibFuzzer"]
+            dependencies: ["DoctorCore", "DoctorModel", "DoctorCollect", "DoctorParse", "DoctorRules", "DoctorReport", "CLibFuzzer"]
         ),
         .testTarget(
             name: "DoctorParseTests", dependencies: ["DoctorParse", "DoctorCollect", "DoctorModel"], exclude: ["Fixtures"]),
         .testTarget(
             name: "DoctorRulesTests",
-            dependencies: ["DoctorRules", "DoctorParse", "DoctorCollect", "DoctorModel", "DoctorReport"]
+            dependencies: ["DoctorCore", "DoctorRules", "DoctorParse", "DoctorCollect", "DoctorModel", "DoctorReport"]
         ),
         .testTarget(name: "EndToEndTests", dependencies: ["DoctorModel"]),
     ]

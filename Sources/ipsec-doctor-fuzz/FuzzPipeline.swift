@@ -1,4 +1,5 @@
 import DoctorCollect
+import DoctorCore
 import DoctorModel
 import DoctorParse
 import DoctorReport
@@ -55,9 +56,8 @@ enum FuzzPipeline {
             return broken
         }
         if parseOnly { return nil }
-        let findings = DiagnosisEngine().diagnose(DiagnosisContext(local: snap, peer: snap))
-        let d = Diagnosis(local: "fuzz", peer: nil, connections: [], findings: findings, skipped: snap.skipped,
-                          diagnostics: snap.diagnostics, inputs: snap.inputs, libreswanVersion: snap.libreswanVersion)
+        // The library's own assembly (DoctorCore), the capture as both ends.
+        guard let d = try? DoctorCore.diagnose(snap, peer: snap, inputName: name) else { return "DoctorCore refused a capture without --conn (\(name))" }
         let json = JSONReport.render(d)
         if let broken = check(TextReport(color: false).render(d), name, secrets: secrets) ?? check(json, name, secrets: secrets) { return broken }
         if (try? JSONSerialization.jsonObject(with: Data(json.utf8))) == nil { return "the JSON report does not parse (\(name))" }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DoctorCore
 import DoctorCollect
 import DoctorModel
 import DoctorParse
@@ -47,28 +48,17 @@ struct Compare: ParsableCommand {
         }
     }
 
-    /// An ipsec.conf with the ipsec.secrets beside it; a directory as a capture.
-    static func load(_ path: String) -> EndpointSnapshot {
-        var isDir: ObjCBool = false
-        _ = FileManager.default.fileExists(atPath: path, isDirectory: &isDir)
-        var paths = [path]
-        if !isDir.boolValue {
-            let secrets = ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent("ipsec.secrets")
-            if (path as NSString).lastPathComponent == "ipsec.conf", FileManager.default.fileExists(atPath: secrets) { paths.append(secrets) }
-        }
-        // A file's end is named by its directory (`west/ipsec.conf` is west).
-        let label = isDir.boolValue ? nil : ((path as NSString).deletingLastPathComponent as NSString).lastPathComponent
-        return SnapshotBuilder.build(SnapshotLoader.load(paths: paths, label: label?.isEmpty == false ? label : nil))
-    }
-
     func run() throws {
-        let l = Self.load(left), r = Self.load(right)
-        for d in l.diagnostics + r.diagnostics { FileHandle.standardError.write(Data((d.formatted + "\n").utf8)) }
-        for (snap, path) in [(l, left), (r, right)] where snap.config == nil {
+        let compared: DoctorCore.Compared
+        do {
+            compared = try DoctorCore.compare(left, right)
+        } catch DoctorCore.Failure.noConfig(let path) {
+            for d in DoctorCore.loadEnd(path).diagnostics { FileHandle.standardError.write(Data((d.formatted + "\n").utf8)) }
             FileHandle.standardError.write(Data("ipsec-doctor: \(path): no ipsec.conf read\n".utf8))
             throw ExitCode(Diagnosis.ExitStatus.couldNotDiagnose.rawValue)
         }
-        let result = ConfigComparison.compare(l, r)
+        for d in compared.diagnostics { FileHandle.standardError.write(Data((d.formatted + "\n").utf8)) }
+        let result = compared.result, l = compared.local, r = compared.peer
         for d in result.problems { FileHandle.standardError.write(Data((d.formatted + "\n").utf8)) }
         switch format {
         case .json: print(CompareReport.json(result, local: l.label, peer: r.label, toolVersion: JSONReport.toolVersion))

@@ -1,5 +1,6 @@
 import ArgumentParser
 import DoctorCollect
+import DoctorCore
 import DoctorModel
 import DoctorParse
 import DoctorReport
@@ -172,51 +173,19 @@ struct Diagnose: ParsableCommand {
     }
 
     func run() throws {
-        var paths = self.paths, peer = self.peer
-        // A directory that holds both ends' captures (west/ and east/, as the lab writes them): both ends.
-        if paths.count == 1, peer.isEmpty, let ends = SnapshotLoader.bothEnds(in: paths[0]) {
-            FileHandle.standardError.write(Data("ipsec-doctor: \(paths[0]) holds two ends' captures: diagnosing \(ends.local) with --peer \(ends.peer)\n".utf8))
-            paths = [ends.local]
-            peer = [ends.peer]
-        }
-        let collected: CollectedInputs
-        if paths.isEmpty {
-            collected = LiveCollector(
-                sampleInterval: sampleSeconds, commandTimeout: commandTimeout, configPath: config, secretsPath: secrets,
-                ctlSocket: ctlsocket, logPaths: logs
-            ).collect()
-        } else {
-            collected = SnapshotLoader.load(paths: paths)
-        }
-        let local = SnapshotBuilder.build(collected)
-        let peerSnap = peer.isEmpty ? nil : SnapshotBuilder.build(SnapshotLoader.load(paths: peer, label: nil))
-        let context = DiagnosisContext(local: local, peer: peerSnap, connectionFilter: connection)
-        if let connection, context.connectionNames.isEmpty {
-            let known = DiagnosisContext(local: local).connectionNames
-            FileHandle.standardError.write(Data("ipsec-doctor: no connection named \"\(connection)\" in the input (known: \(known.isEmpty ? "none" : known.joined(separator: ", ")))\n".utf8))
+        let source: DoctorCore.Source = paths.isEmpty
+            ? .live(.init(sampleSeconds: sampleSeconds, commandTimeout: commandTimeout, config: config, secrets: secrets, ctlSocket: ctlsocket, logs: logs))
+            : .captured(paths)
+        let diagnosed: DoctorCore.Diagnosed
+        do {
+            diagnosed = try DoctorCore.diagnose(source, peer: peer, connection: connection)
+        } catch DoctorCore.Failure.unknownConnection(let name, let known) {
+            FileHandle.standardError.write(Data("ipsec-doctor: no connection named \"\(name)\" in the input (known: \(known.isEmpty ? "none" : known.joined(separator: ", ")))\n".utf8))
             throw ExitCode(Diagnosis.ExitStatus.couldNotDiagnose.rawValue)
         }
-        let result = DiagnosisEngine().run(context)
-        let findings = result.findings
-        var diagnostics = local.diagnostics + (peerSnap?.diagnostics ?? [])
-        if local.isEmpty {
-            diagnostics.append(InputDiagnostic(file: local.isLive ? "this host" : paths.joined(separator: " "), line: nil, message: "nothing usable was read"))
-        }
-        let connections = context.connectionNames.map { name in
-            let up = context.isUp(name)
-            return Diagnosis.ConnectionStatus(
-                name: name, status: up == true ? "up" : up == false ? "down" : "unknown",
-                rootCause: findings.first { $0.connection == name && $0.severity == .error }?.code)
-        }
-        var inputs = local.inputs
-        if local.isEmpty { inputs = [:] }
-        var diagnosis = Diagnosis(
-            local: local.label, peer: peerSnap?.label, connections: connections, findings: findings,
-            skipped: local.skipped + (peerSnap?.skipped ?? []), diagnostics: diagnostics, inputs: inputs,
-            libreswanVersion: local.libreswanVersion)
-        diagnosis.peerInputs = peerSnap?.inputs ?? [:]
-        diagnosis.notChecked = result.notChecked
-        for d in diagnostics { FileHandle.standardError.write(Data((d.formatted + "\n").utf8)) }
+        let diagnosis = diagnosed.diagnosis
+        for n in diagnosed.notes { FileHandle.standardError.write(Data("ipsec-doctor: \(n)\n".utf8)) }
+        for d in diagnosis.diagnostics { FileHandle.standardError.write(Data((d.formatted + "\n").utf8)) }
         switch format {
         case .json: print(JSONReport.render(diagnosis))
         case .sarif:
