@@ -16,6 +16,24 @@ public struct EffectiveConnection: Sendable {
     public var mode: Sourced<Mode>
     /// A fixed reqid (`reqid=`): every Child SA of the connection shares it.
     public var reqid: Sourced<Int>?
+    /// What the daemon does with it at start (`auto=`: `start`, `add`, `route`, `ondemand`, `ignore`).
+    public var startup: Sourced<String>?
+    /// Dead peer detection: the probe interval, the timeout and what is done then (nil: the daemon's default).
+    public var dpd = DPD()
+    /// A fixed MTU for the tunnel's routes (`mtu=`).
+    public var mtu: Sourced<Int>?
+
+    public struct DPD: Sendable {
+        public var delay: Sourced<String>?
+        public var timeout: Sourced<String>?
+        public var action: Sourced<String>?
+
+        public init(delay: Sourced<String>? = nil, timeout: Sourced<String>? = nil, action: Sourced<String>? = nil) {
+            self.delay = delay
+            self.timeout = timeout
+            self.action = action
+        }
+    }
 
     public init(
         name: String, header: SourceLine, ikeVersion: Sourced<IKEVersion>, ike: Sourced<[Proposal]>,
@@ -41,6 +59,8 @@ public struct EffectiveConnection: Sendable {
 
     public enum Mode: String, Sendable, Hashable {
         case tunnel, transport
+        /// Not negotiated: traffic matching it bypasses IPsec (`type=passthrough`).
+        case passthrough
     }
 
     public enum AuthMethod: String, Sendable, Hashable {
@@ -56,12 +76,22 @@ public struct EffectiveConnection: Sendable {
         public var auth: Sourced<AuthMethod>
         /// The subnets behind it (`leftsubnet=`, `leftsubnets=`); the address itself when none is set.
         public var subnets: Sourced<[IPPrefix]>
+        /// Whether the subnets were configured (false: the address stands for them).
+        public var subnetsConfigured: Bool
+        /// The certificate it authenticates with (its NSS nickname, `leftcert=`).
+        public var certificate: Sourced<String>?
+        /// Whether the ID was configured (false: the address stands for it).
+        public var idConfigured: Bool
 
-        public init(address: Sourced<String>?, id: Sourced<String>?, auth: Sourced<AuthMethod>, subnets: Sourced<[IPPrefix]>) {
+        public init(address: Sourced<String>?, id: Sourced<String>?, auth: Sourced<AuthMethod>, subnets: Sourced<[IPPrefix]>,
+                    subnetsConfigured: Bool = true, certificate: Sourced<String>? = nil, idConfigured: Bool = true) {
             self.address = address
             self.id = id
             self.auth = auth
             self.subnets = subnets
+            self.subnetsConfigured = subnetsConfigured
+            self.certificate = certificate
+            self.idConfigured = idConfigured
         }
     }
 }

@@ -1,4 +1,5 @@
 import DoctorModel
+import Foundation
 
 /// What the rules see: this end, optionally the peer, and helpers that
 /// answer the questions most rules ask.
@@ -19,6 +20,23 @@ public struct DiagnosisContext: Sendable {
     /// ask which tunnel a policy or SA belongs to for every one of a hub's tens of thousands.
     private let geometries: [String: TunnelGeometry]
     private let pairOwner: [PairKey: String]
+    /// The typed model of each connection, made when a rule first asks (a hub has thousands).
+    private let models = ModelCache()
+
+    final class ModelCache: @unchecked Sendable {
+        private let lock = NSLock()
+        private var local: [String: EffectiveConnection] = [:]
+        private var peer: [String: EffectiveConnection] = [:]
+
+        func get(_ name: String, peer isPeer: Bool, _ make: () -> EffectiveConnection) -> EffectiveConnection {
+            lock.lock()
+            defer { lock.unlock() }
+            if let m = isPeer ? peer[name] : local[name] { return m }
+            let m = make()
+            if isPeer { peer[name] = m } else { local[name] = m }
+            return m
+        }
+    }
 
     struct PairKey: Hashable {
         var a: IPPrefix
@@ -60,6 +78,59 @@ public struct DiagnosisContext: Sendable {
         }
         self.geometries = geometries
         self.pairOwner = owner
+    }
+
+    /// What this end will negotiate for NAME, in the daemon-neutral model (Libreswan's config read by its
+    /// adapter, with the defaults of the capture's version); nil without a configuration for it.
+    public func connection(_ name: String) -> EffectiveConnection? {
+        guard let c = configs[name] else { return nil }
+        return models.get(name, peer: false) { LibreswanAdapter.effective(c, version: local.libreswanVersion) }
+    }
+
+    /// The peer's side of the same tunnel (its mirrored connection), in its own view.
+    public func peerConnection(_ name: String) -> EffectiveConnection? {
+        guard let c = peerConfig(name) else { return nil }
+        return models.get(name, peer: true) { LibreswanAdapter.effective(c, version: peer?.libreswanVersion) }
+    }
+
+    /// The remedy step that makes SETTING so on one end's connection NAME (this end's, or the peer's mirror
+    /// of it), written by the daemon's adapter as the exact line to replace or add; nil when that end's
+    /// configuration is not at hand.
+    public func change(_ setting: Setting, on end: End, _ name: String, why: String) -> RemedyStep? {
+        guard let conn = end == .peer ? peerConfig(name) : configs[name] else { return nil }
+        let version = end == .peer ? peer?.libreswanVersion : local.libreswanVersion
+        let (key, value) = LibreswanAdapter.line(setting, in: conn, major: LibreswanAdapter.major(version))
+        guard let value else { return RemedyBuilder.removeKey(key, in: conn, end: end, why: why) }
+        return RemedyBuilder.setKey(key, to: value, in: conn, connectionName: conn.name, end: end, why: why)
+    }
+
+    /// The same, or without that end's configuration the line to add to its connection (orientation
+    /// unknown: written as if this end were left; version unknown: Libreswan 4's words).
+    public func changeOrAdd(_ setting: Setting, on end: End, _ name: String, why: String) -> RemedyStep {
+        if let step = change(setting, on: end, name, why: why) { return step }
+        let blank = ConnectionConfig(name: name, header: SourceLine(file: "", line: 0, text: "conn \(name)"), values: [:])
+        let version = end == .peer ? peer?.libreswanVersion : local.libreswanVersion
+        let (key, value) = LibreswanAdapter.line(setting, in: blank, major: LibreswanAdapter.major(version))
+        return .config(end, why, file: nil, connection: name, remove: [], add: value.map { ["\(key)=\($0)"] } ?? [])
+    }
+
+    /// Every connection one end has (this end's, or the peer's), in the model: what a responder can match.
+    public func allConnections(peer isPeer: Bool) -> [EffectiveConnection] {
+        let side = isPeer ? peer : local
+        return (side?.config?.connections ?? []).map { LibreswanAdapter.effective($0, version: side?.libreswanVersion) }
+    }
+
+    /// How a connection authenticates, in the words of its configuration: the line that sets it, or the
+    /// daemon's default.
+    public func describeAuth(_ c: EffectiveConnection?) -> String {
+        guard let c else { return "?" }
+        return c.local.auth.source.map { $0.text.trimmingCharacters(in: .whitespaces) } ?? "authby=\(LibreswanAdapter.keyword(c.local.auth.value)) (the default)"
+    }
+
+    /// An ID change on END's connection NAME also re-keys the ipsec.secrets entry pluto will look up.
+    public func rekeyedSecret(on end: End, _ name: String, from old: String, to new: String) -> [RemedyStep] {
+        guard let conn = end == .peer ? peerConfig(name) : configs[name] else { return [] }
+        return RemedyBuilder.rekeyedSecret(end == .peer ? peerPSKs : localPSKs, conn, from: old, to: new, end: end)
     }
 
     /// The connection's subnet pairs and gateway addresses, from its config.

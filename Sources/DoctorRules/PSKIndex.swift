@@ -25,9 +25,14 @@ struct PSKIndex {
 
     /// The entry for CONN's (local ID, remote ID), its addresses standing in for IDs it does not set.
     func entry(for conn: ConnectionConfig?) -> SecretEntry? {
+        entry(conn?.local("id")?.value ?? conn?.local("")?.value, conn?.remote("id")?.value ?? conn?.remote("")?.value)
+    }
+
+    /// The same for the model of a connection (its IDs are already its addresses where unset).
+    func entry(for conn: EffectiveConnection?) -> SecretEntry? { entry(conn?.local.id?.value, conn?.remote.id?.value) }
+
+    private func entry(_ a: String?, _ b: String?) -> SecretEntry? {
         guard !entries.isEmpty else { return nil }
-        let a = conn?.local("id")?.value ?? conn?.local("")?.value
-        let b = conn?.remote("id")?.value ?? conn?.remote("")?.value
         let candidates = Set([a, b].compactMap { $0 }.flatMap { byID[$0] ?? [] } + wildcard).sorted().map { entries[$0] }
         return candidates.first { $0.matches(a, b) && $0.ids.count > 1 } ?? candidates.first { $0.matches(a, b) }
     }

@@ -38,33 +38,35 @@ struct AuthFailed: Rule {
             let unauthorized = ctx.anyEvents(.noSuitableConnection, name).filter { e in
                 guard let r = e.source.text.range(of: "authby=") else { return false }
                 let offered = e.source.text[r.upperBound...].prefix(while: { $0 != " " && $0 != "," }).lowercased()
-                let side = ctx.localEvents(.noSuitableConnection, name).contains(e) ? ctx.local : ctx.peer
-                let conns = side?.config?.connections ?? []
-                let sameVersion = conns.contains { $0.ikeVersion.rawValue == e.details["ikeVersion"] }
-                let methodAccepted = conns.contains { c in c.authby.split(separator: ",").contains { $0 == offered || ($0 == "secret" && offered == "psk") } }
+                let conns = ctx.allConnections(peer: !ctx.localEvents(.noSuitableConnection, name).contains(e))
+                let sameVersion = conns.contains { $0.ikeVersion.value.rawValue == e.details["ikeVersion"] }
+                // What the initiator offered, against what each connection expects of its peer.
+                let methodAccepted = conns.contains { $0.remote.auth.value == LibreswanAdapter.auth(offered) }
                 return sameVersion && !methodAccepted
             }
-            let mine = ctx.config(name)
-            let theirs = ctx.peerConfig(name)
-            let authbyDiffers = mine.flatMap { m in theirs.map { m.authby != $0.authby } } ?? false
+            let mine = ctx.connection(name)
+            let theirs = ctx.peerConnection(name)
+            // Each end authenticates the way the other expects it to.
+            let authbyDiffers = mine.flatMap { m in theirs.map { m.local.auth.value != $0.remote.auth.value || m.remote.auth.value != $0.local.auth.value } } ?? false
             let nonPSKReject = !rejected.isEmpty && (method0.map { $0 != "psk" } == true || !authSilence.isEmpty)
             guard !method.isEmpty || !unauthorized.isEmpty || !cert.isEmpty || !noKey.isEmpty || authbyDiffers || nonPSKReject else { return nil }
             if ctx.isUp(name) == true { return nil }
             var evidence = DiagnosisContext.sample(rejected, 1) + DiagnosisContext.sample(method) + DiagnosisContext.sample(unauthorized)
                 + DiagnosisContext.sample(cert) + DiagnosisContext.sample(noKey)
-            for c in [mine, theirs].compactMap({ $0 }) { evidence.append(c["authby"]?.source ?? c.header) }
+            for c in [mine, theirs].compactMap({ $0 }) { evidence.append(c.local.auth.source ?? c.header) }
             var why = "Authentication failed, and not because of the PSK value."
             var steps: [RemedyStep] = []
             if !method.isEmpty || !unauthorized.isEmpty || authbyDiffers {
-                why += " The ends disagree on the authentication method: this end uses authby=\(mine?.authby ?? "?"), the peer authby=\(theirs?.authby ?? "a different method (see its log)")."
-                let target = mine?.authby ?? "secret"
-                steps.append(RemedyBuilder.setKey("authby", to: target, in: theirs, connectionName: theirs?.name ?? name, end: .peer, why: "Use the same authentication method as this end"))
+                why += " The ends disagree on the authentication method: this end uses \(ctx.describeAuth(mine)), the peer \(theirs.map { ctx.describeAuth($0) } ?? "a different method (see its log)")."
+                let target = mine?.local.auth.value ?? .psk
+                steps.append(ctx.change(.auth(target), on: .peer, name, why: "Use the same authentication method as this end")
+                    ?? .check(.peer, "Use the same authentication method as this end: authby=\(LibreswanAdapter.keyword(target)) in the peer's connection", "ipsec status | grep -E 'our auth|policy:'"))
             }
             if let cause {
                 // The end whose log names the credential problem is the one to act on.
                 let onPeer = !(cert + noKey).contains { ctx.localEvents($0.kind, name).contains($0) }
                 why += " " + cause.why
-                steps += cause.steps(onPeer ? .peer : .local, nickname: (cert + noKey).first?.details["certificate"] ?? mine?.local("cert")?.value, cli: ctx.cli)
+                steps += cause.steps(onPeer ? .peer : .local, nickname: (cert + noKey).first?.details["certificate"] ?? mine?.local.certificate?.value, cli: ctx.cli)
             } else if !cert.isEmpty {
                 why += " A certificate was rejected (see the NSS/X509 lines): check validity dates, the CA chain in the NSS database, and that the certificate's subject/SAN matches the configured ID."
             }

@@ -22,22 +22,18 @@ struct ESPProposalMismatch: Rule {
             let localReject = ctx.localEvents(.childNoProposalLocal, name)
             let peerReject = ctx.peerEvents(.childNoProposalLocal, name)
             guard !(received.isEmpty && localReject.isEmpty) else { return nil }
-            let mine = ctx.config(name)
-            let theirs = ctx.peerConfig(name)
-            let key = mine?["esp"] != nil ? "esp" : (mine?["phase2alg"] != nil ? "phase2alg" : "esp")
-            let myESP = mine?["esp"] ?? mine?["phase2alg"]
-            let theirESP = theirs?["esp"] ?? theirs?["phase2alg"]
+            let mine = ctx.connection(name)
+            let theirs = ctx.peerConnection(name)
+            // The key as this end writes it (esp= or 3.x's phase2alg=).
+            let key = mine?.esp.source.flatMap { $0.text.trimmingCharacters(in: .whitespaces).hasPrefix("phase2alg") ? "phase2alg" : nil } ?? "esp"
             var evidence = DiagnosisContext.sample(received) + DiagnosisContext.sample(localReject) + DiagnosisContext.sample(peerReject, 1)
             evidence += DiagnosisContext.sample(ctx.localEvents(.quickModeNoProposalTimeout, name), 1)
-            if let v = myESP { evidence.append(v.source) }
-            if let v = theirESP { evidence.append(v.source) }
-            let common = Proposals.common(local: myESP?.value, peer: theirESP?.value, phase1: false)
+            evidence += [mine?.esp.source, theirs?.esp.source].compactMap { $0 }
+            let common = Proposals.common(local: LibreswanAdapter.written(mine?.esp.source), peer: LibreswanAdapter.written(theirs?.esp.source), phase1: false)
             let offered = (localReject + peerReject).compactMap { $0.details["remoteProposals"] }.first
             // Each end's proposals as the typed model expands them (an absent esp= is the version's defaults).
-            let mineText = mine.flatMap { LibreswanAdapter.describeProposals($0, .esp, version: ctx.local.libreswanVersion) }
-                ?? myESP.map { "\(key)=\($0.value)" } ?? "Libreswan's default ESP list"
-            let theirsText = theirs.flatMap { LibreswanAdapter.describeProposals($0, .esp, version: ctx.peer?.libreswanVersion) }
-                ?? theirESP.map { "\(key)=\($0.value)" } ?? "unknown (add --peer to compare)"
+            let mineText = mine.map { LibreswanAdapter.describe($0.esp, .esp, version: ctx.local.libreswanVersion) } ?? "Libreswan's default ESP list"
+            let theirsText = theirs.map { LibreswanAdapter.describe($0.esp, .esp, version: ctx.peer?.libreswanVersion) } ?? "unknown (add --peer to compare)"
             var why = """
                 The IKE SA was established, but the Child SA (ESP, phase 2) proposals share no algorithm, so the \
                 responder rejected the Child SA with NO_PROPOSAL_CHOSEN. This end offers \(mineText); the peer \
@@ -48,8 +44,8 @@ struct ESPProposalMismatch: Rule {
                 code: Self.code, severity: .error, connection: name,
                 title: "ESP (phase 2) proposals do not overlap", explanation: why, evidence: evidence,
                 remedy: Remedy(summary: "Configure the same \(key)= proposal on both ends: \(key)=\(common)", steps: [
-                    RemedyBuilder.setKey(key, to: common, in: mine, connectionName: name, end: .local, why: "Offer an ESP proposal the peer accepts"),
-                    RemedyBuilder.setKey(key, to: common, in: theirs, connectionName: theirs?.name ?? name, end: .peer, why: "Accept the same ESP proposal on the peer"),
+                    ctx.changeOrAdd(.esp(common), on: .local, name, why: "Offer an ESP proposal the peer accepts"),
+                    ctx.changeOrAdd(.esp(common), on: .peer, name, why: "Accept the same ESP proposal on the peer"),
                     ctx.cli.restart(name, end: .both),
                 ]),
                 stage: Self.stage)

@@ -53,12 +53,11 @@ struct IDMismatch: Rule {
             let certErrors = ctx.anyEvents(.certificateError, name)
             let trustFailed = certErrors.contains { [CredentialCause.unknownCA, .certificateExpired, .certificateRevoked, .certificateNotYetValid].map(\.rawValue).contains($0.details["cause"] ?? "") }
             let notInSAN = certErrors.filter { $0.details["cause"] == CredentialCause.idNotInSAN.rawValue && !(trustFailed && $0.source.text.contains("no certificate matched")) }
-            let mine = ctx.config(name)
-            let theirs = ctx.peerConfig(name)
-            let myID = mine?.local("id")?.value ?? mine?.local("")?.value
-            let theyExpect = theirs?.remote("id")?.value ?? theirs?.remote("")?.value
-            let theirID = theirs?.local("id")?.value ?? theirs?.local("")?.value
-            let iExpect = mine?.remote("id")?.value ?? mine?.remote("")?.value
+            let mine = ctx.connection(name)
+            let theirs = ctx.peerConnection(name)
+            // The ID each end sends (its own, else its address) and the one it expects of the other.
+            let myID = mine?.local.id?.value, iExpect = mine?.remote.id?.value
+            let theirID = theirs?.local.id?.value, theyExpect = theirs?.remote.id?.value
             let configMismatch = theirs != nil && mine != nil && (myID != theyExpect || theirID != iExpect)
             guard !mismatch.isEmpty || !refused.isEmpty || !notInSAN.isEmpty || configMismatch else { return nil }
             // A signing end's refused ID in Main Mode is its certificate refused: AuthFailed leads, with this as a candidate.
@@ -66,10 +65,8 @@ struct IDMismatch: Rule {
             if ctx.isUp(name) == true { return nil }
             var evidence = DiagnosisContext.sample(ctx.localEvents(.authFailedReceived, name), 1) + DiagnosisContext.sample(refused, 1)
                 + DiagnosisContext.sample(mismatch) + DiagnosisContext.sample(notInSAN)
-            for (c, k) in [(mine, "id"), (theirs, "id")] {
-                guard let c else { continue }
-                if let v = c.local(k) { evidence.append(v.source) }
-                if let v = c.remote(k) { evidence.append(v.source) }
+            for c in [mine, theirs].compactMap({ $0 }) {
+                for e in [c.local, c.remote] where e.idConfigured { if let s = e.id?.source { evidence.append(s) } }
             }
             let presented = mismatch.first?.details["peerID"] ?? myID ?? "?"
             // This end's own log refused the other end's ID: the refusal is this end's.
@@ -77,30 +74,29 @@ struct IDMismatch: Rule {
                 && refused.isEmpty && ctx.localEvents(.authFailedReceived, name).isEmpty
             var steps: [RemedyStep] = []
             if refusedHere, theirs == nil, let declared = mismatch.first?.details["peerID"] {
-                if let mine {
-                    steps.append(RemedyBuilder.setKey(mine.remoteKey("id"), to: declared, in: mine, connectionName: name, end: .local,
-                                                      why: "Expect the ID the peer sends (or set the peer's leftid to the ID this end expects)"))
+                if let step = ctx.change(.remoteID(declared), on: .local, name, why: "Expect the ID the peer sends (or set the peer's leftid to the ID this end expects)") {
+                    steps.append(step)
                 } else {
                     steps.append(.check(.local, "This end's rightid must be the ID the peer sends, \(declared), or the peer's leftid the ID this end expects", "ipsec status | grep -E 'their id'"))
                 }
             } else if refusedHere, theirs == nil {
                 steps.append(.check(.both, "Compare the ID each end sends (leftid) with the ID the other expects (rightid)", "ipsec status | grep -E 'our id|their id'"))
-            } else if let theirs, myID != theyExpect, let myID {
-                steps.append(RemedyBuilder.setKey(theirs.remoteKey("id"), to: myID, in: theirs, connectionName: theirs.name, end: .peer, why: "Expect the ID this end actually presents"))
-                if let old = theyExpect { steps += RemedyBuilder.rekeyedSecret(ctx.peerPSKs, theirs, from: old, to: myID, end: .peer) }
+            } else if theirs != nil, myID != theyExpect, let myID {
+                steps += [ctx.change(.remoteID(myID), on: .peer, name, why: "Expect the ID this end actually presents")].compactMap { $0 }
+                if let old = theyExpect { steps += ctx.rekeyedSecret(on: .peer, name, from: old, to: myID) }
             } else if theirs == nil {
                 steps.append(.check(.peer, "On the peer, the remote ID of this tunnel must be \(presented)", "ipsec status | grep -E 'their id|\(name)'"))
             }
-            if let mine, theirs != nil, theirID != iExpect, let theirID {
-                steps.append(RemedyBuilder.setKey(mine.remoteKey("id"), to: theirID, in: mine, connectionName: name, end: .local, why: "Expect the ID the peer actually presents"))
-                if let old = iExpect { steps += RemedyBuilder.rekeyedSecret(ctx.localPSKs, mine, from: old, to: theirID, end: .local) }
+            if mine != nil, theirs != nil, theirID != iExpect, let theirID {
+                steps += [ctx.change(.remoteID(theirID), on: .local, name, why: "Expect the ID the peer actually presents")].compactMap { $0 }
+                if let old = iExpect { steps += ctx.rekeyedSecret(on: .local, name, from: old, to: theirID) }
             }
             steps.append(.command(.both, "If the PSK is keyed by ID, update ipsec.secrets to the same IDs and reload", ctx.cli.rereadSecrets))
             steps.append(ctx.cli.restart(name, end: .both))
             if !notInSAN.isEmpty {
                 let onPeer = !notInSAN.contains { ctx.localEvents(.certificateError, name).contains($0) }
                 // The end that checked the SAN is not the one whose certificate lacks it.
-                let steps = CredentialCause.idNotInSAN.steps(onPeer ? .local : .peer, nickname: mine?.local("cert")?.value, cli: ctx.cli)
+                let steps = CredentialCause.idNotInSAN.steps(onPeer ? .local : .peer, nickname: mine?.local.certificate?.value, cli: ctx.cli)
                     + [ctx.cli.restart(name, end: .both)]
                 let checked = notInSAN.first.map { String($0.source.text) } ?? ""
                 let sanID = checked.range(of: "does not match ").map { String(checked[$0.upperBound...]) }
@@ -144,8 +140,8 @@ struct IDMismatch: Rule {
         let seldom = isIP ? ", and certificates seldom carry an IP-address SAN" : ""
         let refused = Self.refusal(ctx, name)
         let answer = refused?.kind == .idRejectedReceived ? "INVALID_ID_INFORMATION (IKEv1 Main Mode's answer to a refused ID or certificate)" : "AUTHENTICATION_FAILED"
-        let mine = ctx.config(name)
-        let cert = mine?.local("cert")?.value
+        let mine = ctx.connection(name)
+        let cert = mine?.local.certificate?.value
         var steps = [RemedyStep.check(.peer, "Read why the peer refused this end's certificate (the line decides)",
                                       "journalctl -u ipsec --since -1h --no-pager | grep -E 'subjectAltName|mismatched|NSS: ERROR|X509|no suitable connection'")]
         steps += CredentialCause.idNotInSAN.steps(.local, nickname: cert, cli: ctx.cli)
@@ -160,7 +156,7 @@ struct IDMismatch: Rule {
                 certificate, or a rightid on the peer that expects another ID give the same answer. The peer's log \
                 decides (`subjectAltName ... does not match` / `Peer ID ... mismatched` for the ID).
                 """,
-            evidence: [refused?.source, sent.source].compactMap { $0 } + [mine?.local("id")?.source, mine?.local("cert")?.source].compactMap { $0 },
+            evidence: [refused?.source, sent.source].compactMap { $0 } + [mine?.local.idConfigured == true ? mine?.local.id?.source : nil, mine?.local.certificate?.source].compactMap { $0 },
             remedy: Remedy(summary: "Send an ID the certificate holds (leftid=%fromcert, or a SAN of it) and have the peer expect it, or reissue the certificate with \(isIP ? "the IP" : "that ID") as a SAN.", steps: steps),
             stage: Self.stage, cause: CredentialCause.idNotInSAN.rawValue,
             candidates: [

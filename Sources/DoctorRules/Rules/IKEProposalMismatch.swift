@@ -27,24 +27,19 @@ struct IKEProposalMismatch: Rule {
             let peerReject = ctx.peerEvents(.ikeNoProposalLocal, name)
             guard !(received.isEmpty && localReject.isEmpty) else { return nil }
             if !ctx.localEvents(.ikeEstablished, name).isEmpty && localReject.isEmpty && ctx.isUp(name) == true { return nil }
-            let mine = ctx.config(name)
-            let theirs = ctx.peerConfig(name)
-            let myIKE = mine?["ike"]
-            let theirIKE = theirs?["ike"]
+            let mine = ctx.connection(name)
+            let theirs = ctx.peerConnection(name)
             let offered = (localReject + peerReject).compactMap { $0.details["remoteProposals"] }.first
             // The conclusive lines (`no acceptable Oakley Transform`) before the per-transform refusals.
             let conclusive = localReject.filter { $0.details["partial"] == nil }
             var evidence = DiagnosisContext.sample(received) + DiagnosisContext.sample(conclusive.isEmpty ? localReject : conclusive)
                 + DiagnosisContext.sample(localReject.filter { $0.details["partial"] != nil }, 1)
                 + DiagnosisContext.sample(peerReject.filter { $0.details["partial"] == nil }.isEmpty ? peerReject : peerReject.filter { $0.details["partial"] == nil }, 1)
-            if let v = myIKE { evidence.append(v.source) }
-            if let v = theirIKE { evidence.append(v.source) }
-            let common = Proposals.common(local: myIKE?.value, peer: theirIKE?.value, phase1: true)
+            evidence += [mine?.ike.source, theirs?.ike.source].compactMap { $0 }
+            let common = Proposals.common(local: LibreswanAdapter.written(mine?.ike.source), peer: LibreswanAdapter.written(theirs?.ike.source), phase1: true)
             // Each end's proposals as the typed model expands them (an absent ike= is the version's defaults).
-            let mineText = mine.flatMap { LibreswanAdapter.describeProposals($0, .ike, version: ctx.local.libreswanVersion) }
-                ?? myIKE.map { "ike=\($0.value)" } ?? "Libreswan's default ike= list"
-            let theirsText = theirs.flatMap { LibreswanAdapter.describeProposals($0, .ike, version: ctx.peer?.libreswanVersion) }
-                ?? theirIKE.map { "ike=\($0.value)" } ?? "unknown (add --peer to compare)"
+            let mineText = mine.map { LibreswanAdapter.describe($0.ike, .ike, version: ctx.local.libreswanVersion) } ?? "Libreswan's default ike= list"
+            let theirsText = theirs.map { LibreswanAdapter.describe($0.ike, .ike, version: ctx.peer?.libreswanVersion) } ?? "unknown (add --peer to compare)"
             var why = """
                 The two ends share no IKE SA proposal (encryption, integrity/PRF and DH group must all match one \
                 combination). This end offers \(mineText); the peer accepts \(theirsText).
@@ -55,8 +50,8 @@ struct IKEProposalMismatch: Rule {
                 code: Self.code, severity: .error, connection: name,
                 title: "IKE (phase 1) proposals do not overlap", explanation: why, evidence: evidence,
                 remedy: Remedy(summary: "Configure the same ike= proposal on both ends: ike=\(common)", steps: [
-                    RemedyBuilder.setKey("ike", to: common, in: mine, connectionName: name, end: .local, why: "Offer a proposal the peer accepts"),
-                    RemedyBuilder.setKey("ike", to: common, in: theirs, connectionName: theirs?.name ?? name, end: .peer, why: "Accept the same proposal on the peer"),
+                    ctx.changeOrAdd(.ike(common), on: .local, name, why: "Offer a proposal the peer accepts"),
+                    ctx.changeOrAdd(.ike(common), on: .peer, name, why: "Accept the same proposal on the peer"),
                     ctx.cli.restart(name, end: .both),
                 ]),
                 stage: Self.stage)

@@ -18,35 +18,32 @@ struct IKEVersionMismatch: Rule {
     func evaluate(_ ctx: DiagnosisContext) -> [Finding] {
         ctx.connectionNames.compactMap { name in
             if ctx.isUp(name) == true { return nil }
-            let mine = ctx.config(name)
-            let theirs = ctx.peerConfig(name)
+            let mine = ctx.connection(name)
+            let theirs = ctx.peerConnection(name)
             // The responder's own view: a message of a version none of its connections accepts.
             let wrongVersion = ctx.anyEvents(.noSuitableConnection, name).filter { e in
                 guard let v = e.details["ikeVersion"] else { return false }
-                let side = ctx.localEvents(.noSuitableConnection, name).contains(e) ? ctx.local : ctx.peer
-                let versions = Set(side?.config?.connections.map { $0.ikeVersion.rawValue } ?? [])
+                let versions = Set(ctx.allConnections(peer: !ctx.localEvents(.noSuitableConnection, name).contains(e)).map { $0.ikeVersion.value.rawValue })
                 return !versions.isEmpty && !versions.contains(v)
             }
             let dropped = ctx.anyEvents(.ikev1Dropped, name) + ctx.anyEvents(.ikeVersionRefused, name)
             var evidence: [SourceLine] = DiagnosisContext.sample(wrongVersion + dropped)
-            let configDiffers = mine.flatMap { m in theirs.map { m.ikeVersion != $0.ikeVersion } } ?? false
+            let configDiffers = mine.flatMap { m in theirs.map { m.ikeVersion.value != $0.ikeVersion.value } } ?? false
             if !configDiffers && evidence.isEmpty, ctx.peer == nil, let timeouts = PeerUnreachable.silence(ctx, name),
                 PeerUnreachable.isIKEv1(ctx, name, timeouts)
             {
                 return ikev1Silence(ctx, name, timeouts)
             }
             guard configDiffers || !evidence.isEmpty else { return nil }
-            let myV = mine?.ikeVersion
-            let theirV = theirs?.ikeVersion ?? (myV == .v1Only ? .v2Only : myV == .v2Only ? .v1Only : nil)
-            for c in [mine, theirs].compactMap({ $0 }) {
-                if let v = c["ikev2"] ?? c["keyexchange"] { evidence.append(v.source) } else { evidence.append(c.header) }
-            }
+            let myV = mine?.ikeVersion.value
+            let theirV = theirs?.ikeVersion.value ?? (myV == .v1 ? .v2 : myV == .v2 ? .v1 : nil)
+            for c in [mine, theirs].compactMap({ $0 }) { evidence.append(c.ikeVersion.source ?? c.header) }
             var steps: [RemedyStep] = []
-            // Prefer IKEv2 on both ends: change the IKEv1 end.
-            if myV == .v1Only {
-                steps.append(RemedyBuilder.setKey("ikev2", to: "insist", in: mine, connectionName: name, end: .local, why: "Make this end speak IKEv2 like the peer (Libreswan 4.x; on 5.x write keyexchange=ikev2)"))
-            } else if theirV == .v1Only || theirs == nil {
-                steps.append(RemedyBuilder.setKey("ikev2", to: "insist", in: theirs, connectionName: theirs?.name ?? name, end: .peer, why: "Make the peer speak IKEv2 like this end (Libreswan 4.x; on 5.x write keyexchange=ikev2)"))
+            // Prefer IKEv2 on both ends: change the IKEv1 end (in its version's words: keyexchange= on 5.x).
+            if myV == .v1 {
+                steps.append(ctx.changeOrAdd(.ikeVersion(.v2), on: .local, name, why: "Make this end speak IKEv2 like the peer"))
+            } else if theirV == .v1 || theirs == nil {
+                steps.append(ctx.changeOrAdd(.ikeVersion(.v2), on: .peer, name, why: "Make the peer speak IKEv2 like this end (Libreswan 4.x; on 5.x write keyexchange=ikev2)"))
             }
             steps.append(.config(.both, "Only if IKEv1 must stay: set ikev2=no on both ends and allow IKEv1 globally (5.x drops it by default)", file: nil, connection: "config setup", remove: [], add: ["ikev1-policy=accept"]).instead)
             steps.append(ctx.cli.restart(name, end: .both))
@@ -70,7 +67,7 @@ struct IKEVersionMismatch: Rule {
     /// decides. The version is named first because it is the commoner cause today, and the move to IKEv2
     /// is the fix either way.
     func ikev1Silence(_ ctx: DiagnosisContext, _ name: String, _ timeouts: [IKEEvent]) -> Finding {
-        let mine = ctx.config(name)
+        let mine = ctx.connection(name)
         let peerAddr = ctx.peerAddress(name) ?? "the peer"
         let retrans = ctx.localEvents(.retransmission, name)
         var steps: [RemedyStep] = [
@@ -78,8 +75,7 @@ struct IKEVersionMismatch: Rule {
                    "journalctl -u ipsec --since -1h --no-pager | grep -E 'ignoring IKEv1|IKEv1 .*(drop|reject)|initial Main Mode message received|no connection has been authorized'"),
             .check(.both, "If the peer's log has nothing: watch UDP 500 on the wire on both ends while retrying", "tcpdump -ni any 'udp port 500 or udp port 4500' and host \(ctx.peerAddressArgument(name))"),
         ]
-        steps.append(RemedyBuilder.setKey("ikev2", to: "insist", in: mine, connectionName: name, end: .both,
-                                          why: "Move the tunnel to IKEv2 on both ends (Libreswan 4.x; on 5.x write keyexchange=ikev2)"))
+        steps.append(ctx.changeOrAdd(.ikeVersion(.v2), on: .both, name, why: "Move the tunnel to IKEv2 on both ends (Libreswan 4.x; on 5.x write keyexchange=ikev2)"))
         steps.append(.config(.peer, "Only if IKEv1 must stay: allow it on the peer (5.x drops it by default)", file: nil, connection: "config setup", remove: [], add: ["ikev1-policy=accept"]).instead)
         return Finding(
             code: Self.code, severity: .error, connection: name,

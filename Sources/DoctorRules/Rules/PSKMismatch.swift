@@ -20,16 +20,16 @@ struct PSKMismatch: Rule {
 
     func evaluate(_ ctx: DiagnosisContext) -> [Finding] {
         ctx.connectionNames.compactMap { name in
-            let mine = ctx.config(name)
-            let theirs = ctx.peerConfig(name)
+            let mine = ctx.connection(name)
+            let theirs = ctx.peerConnection(name)
             let hash = ctx.anyEvents(.pskHashMismatch, name) + ctx.anyEvents(.ikev1HashMismatch, name)
             let rejected = ctx.localEvents(.authFailedReceived, name)
-            let authTimeouts = ctx.localEvents(.authTimeout, name).filter { ($0.state ?? "").contains("MAIN_I3") || ($0.state ?? "").contains("AGGR") || mine?.ikeVersion == .v1Only }
+            let authTimeouts = ctx.localEvents(.authTimeout, name).filter { ($0.state ?? "").contains("MAIN_I3") || ($0.state ?? "").contains("AGGR") || mine?.ikeVersion.value == .v1 }
             // Other causes the peer's log names take precedence.
             let otherCause = !ctx.anyEvents(.peerIDMismatch, name).isEmpty || !ctx.localEvents(.idRejectedReceived, name).isEmpty || !ctx.anyEvents(.authMethodMismatch, name).isEmpty
                 || !ctx.anyEvents(.certificateError, name).isEmpty || !ctx.anyEvents(.noPSKFound, name).isEmpty
             if otherCause && hash.isEmpty { return nil }
-            let psk = mine?.usesPSK ?? theirs?.usesPSK ?? ctx.authMethod(name).map { $0 == "psk" } ?? true
+            let psk = (mine ?? theirs).map { $0.local.auth.value == .psk } ?? ctx.authMethod(name).map { $0 == "psk" } ?? true
             let secretsDiffer = Self.secretsDiffer(ctx, mine: mine, theirs: theirs)
             let confirmed = !hash.isEmpty || secretsDiffer == true
             guard confirmed || (psk && (!rejected.isEmpty || !authTimeouts.isEmpty)) else { return nil }
@@ -39,14 +39,14 @@ struct PSKMismatch: Rule {
             let theirSecret = ctx.peerPSKs.entry(for: theirs)
             if let s = mySecret { evidence.append(s.source) }
             if let s = theirSecret { evidence.append(s.source) }
-            if let a = mine?["authby"] { evidence.append(a.source) }
+            if let a = mine?.local.auth.source { evidence.append(a) }
             var why: String
             if confirmed {
                 why = "The pre-shared keys of the two ends differ."
                 if !hash.isEmpty { why += " The responder computed a different authentication hash than the one it received, which is what a different PSK produces." }
                 if secretsDiffer == true { why += " The two ipsec.secrets entries for this pair of IDs hold different secrets (compared by fingerprint; neither is shown)." }
             } else if !rejected.isEmpty {
-                let uses = mine?.usesPSK == true ? "the connection uses authby=secret" : theirs?.usesPSK == true ? "the peer's connection uses authby=secret" : "no configuration says which method is used"
+                let uses = mine?.local.auth.value == .psk ? "the connection uses authby=secret" : theirs?.local.auth.value == .psk ? "the peer's connection uses authby=secret" : "no configuration says which method is used"
                 why = """
                     The peer rejected this end's authentication (AUTHENTICATION_FAILED), and \(uses). That is a PSK, ID \
                     or authby mismatch; the initiator cannot tell which, so the PSK (the most common) is only the \
@@ -71,7 +71,7 @@ struct PSKMismatch: Rule {
                 Candidate(code: AuthFailed.code, cause: "no-psk", decidedBy: "the peer's log says `no PSK found for ...`: its ipsec.secrets has no entry for this pair of IDs"),
                 Candidate(code: AuthFailed.code, cause: "certificate", decidedBy: "this end signs with a certificate after all (`our auth:rsasig` in `ipsec status`) and the peer's log has an NSS: ERROR or X509 line"),
             ] : nil
-            let ids = [mine?.local("id")?.value, mine?.remote("id")?.value].compactMap { $0 }.joined(separator: " ")
+            let ids = [mine?.local, mine?.remote].compactMap { e in e.flatMap { $0.idConfigured ? $0.id?.value : nil } }.joined(separator: " ")
             return Finding(
                 code: Self.code, severity: .error, connection: name,
                 title: confirmed ? "Pre-shared keys differ between the two ends" : "Authentication rejected: most likely the pre-shared keys differ",
@@ -91,7 +91,7 @@ struct PSKMismatch: Rule {
         }
     }
 
-    static func secretsDiffer(_ ctx: DiagnosisContext, mine: ConnectionConfig?, theirs: ConnectionConfig?) -> Bool? {
+    static func secretsDiffer(_ ctx: DiagnosisContext, mine: EffectiveConnection?, theirs: EffectiveConnection?) -> Bool? {
         guard let a = ctx.localPSKs.entry(for: mine)?.fingerprint,
             let b = ctx.peerPSKs.entry(for: theirs)?.fingerprint
         else { return nil }

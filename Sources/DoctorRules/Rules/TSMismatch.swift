@@ -30,22 +30,23 @@ struct TSMismatch: Rule {
             // A responder that failed to install its SA also answers TS_UNACCEPTABLE: the kernel rule owns that case.
             let peerKernel = ctx.peerEvents(.kernelSAInstallFailed, name)
             if tsLocal.isEmpty && tsPeer.isEmpty && !peerKernel.isEmpty { return nil }
-            let mine = ctx.config(name)
-            let theirs = ctx.peerConfig(name)
-            let myLocal = mine?.subnets(local: true) ?? []
-            let myRemote = mine?.subnets(local: false) ?? []
-            let theirLocal = theirs?.subnets(local: true) ?? []
-            let theirRemote = theirs?.subnets(local: false) ?? []
+            let mine = ctx.connection(name)
+            let theirs = ctx.peerConnection(name)
+            // The subnets each end configures (none: host to host).
+            let configured = { (e: EffectiveConnection.Endpoint?) in e.map { $0.subnetsConfigured ? $0.subnets.value : [] } ?? [] }
+            let myLocal = configured(mine?.local), myRemote = configured(mine?.remote)
+            let theirLocal = configured(theirs?.local), theirRemote = configured(theirs?.remote)
+            let words = { (list: [IPPrefix]) in list.map(\.description).joined(separator: ",") }
             var evidence = DiagnosisContext.sample(tsReceived) + DiagnosisContext.sample(invalidID) + DiagnosisContext.sample(tsLocal)
                 + DiagnosisContext.sample(tsPeer, 1) + DiagnosisContext.sample(qmTimeout, 1)
             for c in [mine, theirs].compactMap({ $0 }) {
-                for k in ["leftsubnet", "leftsubnets", "rightsubnet", "rightsubnets"] { if let v = c[k] { evidence.append(v.source) } }
+                for e in [c.local, c.remote] where e.subnetsConfigured { if let s = e.subnets.source { evidence.append(s) } }
             }
             var why = "The traffic selectors (leftsubnet/rightsubnet) of the two ends must mirror each other: this end's local subnet is the peer's remote one and vice versa."
             if !myLocal.isEmpty || !myRemote.isEmpty {
-                why += " This end: local \(myLocal.joined(separator: ",")) <-> remote \(myRemote.joined(separator: ","))."
+                why += " This end: local \(words(myLocal)) <-> remote \(words(myRemote))."
             }
-            if theirs != nil { why += " Peer: local \(theirLocal.joined(separator: ",")) <-> remote \(theirRemote.joined(separator: ","))." }
+            if theirs != nil { why += " Peer: local \(words(theirLocal)) <-> remote \(words(theirRemote))." }
             if ikev1Ambiguous && tsLocal.isEmpty && tsPeer.isEmpty {
                 why += " IKEv1 only shows a Quick Mode timeout here: an ESP proposal mismatch ends the same way. The peer's log decides: `cannot respond to IPsec SA request because no connection is known` means subnets, `no acceptable Proposal in IPsec SA` means ESP algorithms."
             }
@@ -53,24 +54,19 @@ struct TSMismatch: Rule {
                 why += " Note: a responder that fails to install its SA in the kernel also answers TS_UNACCEPTABLE; the peer's log (`netlink response for Add SA`) would show that."
             }
             var steps: [RemedyStep] = []
-            let remoteKey = mine.map { $0.remoteKey($0[$0.remoteKey("subnets")] != nil ? "subnets" : "subnet") } ?? "rightsubnet"
             if theirs != nil, theirLocal != myRemote, !theirLocal.isEmpty {
-                let value = theirLocal.count > 1 ? "{\(theirLocal.joined(separator: ","))}" : theirLocal[0]
-                steps.append(RemedyBuilder.setKey(remoteKey, to: value, in: mine, connectionName: name, end: .local,
-                                                  why: "Either: ask for the subnet the peer actually offers"))
-                if let t = theirs, !myRemote.isEmpty {
-                    let key = t.localKey(t[t.localKey("subnets")] != nil ? "subnets" : "subnet")
-                    let v2 = myRemote.count > 1 ? "{\(myRemote.joined(separator: ","))}" : myRemote[0]
-                    steps.append(RemedyBuilder.setKey(key, to: v2, in: theirs, connectionName: t.name, end: .peer, why: "Or: make the peer offer the subnet this end asks for").instead)
+                steps += [ctx.change(.remoteSubnets(theirLocal), on: .local, name, why: "Either: ask for the subnet the peer actually offers")].compactMap { $0 }
+                if !myRemote.isEmpty, let or = ctx.change(.localSubnets(myRemote), on: .peer, name, why: "Or: make the peer offer the subnet this end asks for") {
+                    steps.append(or.instead)
                 }
             }
-            if theirs != nil, !theirRemote.isEmpty, theirRemote != myLocal, let t = theirs, !myLocal.isEmpty {
-                let key = t.remoteKey(t[t.remoteKey("subnets")] != nil ? "subnets" : "subnet")
-                let v = myLocal.count > 1 ? "{\(myLocal.joined(separator: ","))}" : myLocal[0]
-                steps.append(RemedyBuilder.setKey(key, to: v, in: theirs, connectionName: t.name, end: .peer, why: "Make the peer's remote subnet equal this end's local subnet"))
+            if theirs != nil, !theirRemote.isEmpty, theirRemote != myLocal, !myLocal.isEmpty,
+                let step = ctx.change(.remoteSubnets(myLocal), on: .peer, name, why: "Make the peer's remote subnet equal this end's local subnet")
+            {
+                steps.append(step)
             }
             if steps.isEmpty {
-                steps.append(.check(.peer, "Compare the peer's subnets with this end's: its leftsubnet must be \(myRemote.joined(separator: ",")) and its rightsubnet \(myLocal.joined(separator: ","))", "ipsec status | grep '\(name)'"))
+                steps.append(.check(.peer, "Compare the peer's subnets with this end's: its leftsubnet must be \(words(myRemote)) and its rightsubnet \(words(myLocal))", "ipsec status | grep '\(name)'"))
             }
             steps.append(ctx.cli.restart(name, end: .both))
             return Finding(
