@@ -100,8 +100,14 @@ public struct DiagnosisContext: Sendable {
         guard let conn = end == .peer ? peerConfig(name) : configs[name] else { return nil }
         let version = end == .peer ? peer?.libreswanVersion : local.libreswanVersion
         let (key, value) = LibreswanAdapter.line(setting, in: conn, major: LibreswanAdapter.major(version))
-        guard let value else { return RemedyBuilder.removeKey(key, in: conn, end: end, why: why) }
-        return RemedyBuilder.setKey(key, to: value, in: conn, connectionName: conn.name, end: end, why: why)
+        // The lines it replaces: its own, and the other spelling of the same setting.
+        let old = ([key] + LibreswanAdapter.replaced(setting, in: conn)).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+            .compactMap { conn[$0] }
+        let remove = old.map { $0.source.text.trimmingCharacters(in: .whitespaces) }
+        guard let value else {
+            return remove.isEmpty ? nil : .config(end, why, file: old.first?.source.file, connection: conn.name, remove: remove, add: [])
+        }
+        return .config(end, why, file: old.first?.source.file ?? conn.header.file, connection: conn.name, remove: remove, add: ["\(key)=\(value)"])
     }
 
     /// The same, or without that end's configuration the line to add to its connection (orientation
@@ -117,7 +123,12 @@ public struct DiagnosisContext: Sendable {
     /// Every connection one end has (this end's, or the peer's), in the model: what a responder can match.
     public func allConnections(peer isPeer: Bool) -> [EffectiveConnection] {
         let side = isPeer ? peer : local
-        return (side?.config?.connections ?? []).map { LibreswanAdapter.effective($0, version: side?.libreswanVersion) }
+        return (side?.config?.connections ?? []).map { c in
+            // This end's are the ones rules ask for by name: made once.
+            !isPeer && configs[c.name].map { $0.header == c.header } == true
+                ? models.get(c.name, peer: false) { LibreswanAdapter.effective(c, version: local.libreswanVersion) }
+                : LibreswanAdapter.effective(c, version: side?.libreswanVersion)
+        }
     }
 
     /// How a connection authenticates, in the words of its configuration: the line that sets it, or the

@@ -72,6 +72,20 @@ struct RuleContractTests {
         }
     }
 
+    /// Rules read the typed model (ctx.connection / ctx.peerConnection) and write Settings; the daemon's keys
+    /// (left/right, subnet/subnets, ikev2=/keyexchange=) are the adapter's alone.
+    @Test("no rule reads the daemon's configuration keys")
+    func typedModelOnly() throws {
+        let dir = Repo.root + "/Sources/DoctorRules/Rules"
+        let banned = ["ctx.config(", "peerConfig(", ".local(\"", ".remote(\"", "localKey(", "remoteKey(", "ConnectionConfig", "config?.connections", "config.connections"]
+        var hits: [String] = []
+        for file in try FileManager.default.contentsOfDirectory(atPath: dir) where file.hasSuffix(".swift") {
+            let lines = try String(contentsOfFile: "\(dir)/\(file)", encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+            for (i, line) in lines.enumerated() where banned.contains(where: { line.contains($0) }) { hits.append("\(file):\(i + 1): \(line.trimmingCharacters(in: .whitespaces))") }
+        }
+        #expect(hits.isEmpty, "rules reading config keys:\n\(hits.joined(separator: "\n"))")
+    }
+
     @Test("a full capture leaves nothing unchecked that it could check; a pasted line leaves the data path unchecked")
     func notCheckedReported() throws {
         let full = DiagnosisEngine().run(Repo.context("mtu-blackhole", "west", withPeer: false))

@@ -82,11 +82,24 @@ enum LibreswanAdapter {
         }
     }
 
+    /// The keys whose lines a setting replaces: its own, and the other spelling of the same thing
+    /// (`rightsubnets=` when `rightsubnet=` is written).
+    static func replaced(_ setting: Setting, in conn: ConnectionConfig) -> [String] {
+        switch setting {
+        case .localSubnets: return [conn.localKey("subnet"), conn.localKey("subnets")]
+        case .remoteSubnets: return [conn.remoteKey("subnet"), conn.remoteKey("subnets")]
+        case .esp: return ["esp", "phase2alg"]
+        case .ikeVersion: return ["ikev2", "keyexchange"]
+        default: return []
+        }
+    }
+
     /// Where a setting lives in CONN, in this end's view: the key to write (`rightid`, `leftsubnets`) and the
     /// value in Libreswan's syntax. MAJOR picks the IKE version keyword (`keyexchange=` on 5.x).
     static func line(_ setting: Setting, in conn: ConnectionConfig, major: Int) -> (key: String, value: String?) {
+        // One subnet is `leftsubnet=`, several `leftsubnets={...}` (the other spelling's line goes: `replaces`).
         func subnets(local: Bool, _ list: [IPPrefix]) -> (String, String?) {
-            let plural = list.count > 1 || conn[local ? conn.localKey("subnets") : conn.remoteKey("subnets")] != nil
+            let plural = list.count > 1
             let key = local ? conn.localKey(plural ? "subnets" : "subnet") : conn.remoteKey(plural ? "subnets" : "subnet")
             let words = list.map(\.description)
             return (key, plural ? "{\(words.joined(separator: ","))}" : words.first)
@@ -104,6 +117,7 @@ enum LibreswanAdapter {
         case .reqid(let r): return ("reqid", r.map(String.init))
         case .startup(let v): return ("auto", v)
         case .mtu(let m): return ("mtu", m.map(String.init))
+        case .dpdAction(let a): return ("dpdaction", a)
         }
     }
 
@@ -151,4 +165,5 @@ public enum Setting: Sendable, Hashable {
     case reqid(Int?)
     case startup(String)
     case mtu(Int?)
+    case dpdAction(String)
 }

@@ -17,17 +17,17 @@ struct DPDTimeout: Rule {
         ctx.connectionNames.compactMap { name in
             let dpd = ctx.localEvents(.dpdAction, name)
             guard !dpd.isEmpty else { return nil }
-            let conn = ctx.config(name)
+            let conn = ctx.connection(name)
             let peer = ctx.peerAddress(name) ?? "the peer"
             var ev = DiagnosisContext.sample(dpd, 3)
-            for k in ["dpddelay", "dpdtimeout", "dpdaction"] { if let v = conn?[k] { ev.append(v.source) } }
+            ev += [conn?.dpd.delay, conn?.dpd.timeout, conn?.dpd.action].compactMap { $0?.source }
             return Finding(
                 code: Self.code, severity: .error, connection: name,
                 title: "\(peer) stopped answering liveness (DPD) checks and was declared dead",
                 explanation: """
                     The tunnel had been established, then the IKE SA's liveness probes (DPD, \
-                    dpddelay=\(conn?["dpddelay"]?.value ?? "default")) got no answer within the timeout, so pluto \
-                    declared the peer dead and acted (dpdaction=\(conn?["dpdaction"]?.value ?? "hold")). The peer \
+                    dpddelay=\(conn?.dpd.delay?.value ?? "default")) got no answer within the timeout, so pluto \
+                    declared the peer dead and acted (dpdaction=\(conn?.dpd.action?.value ?? "hold")). The peer \
                     went down, its IKE daemon restarted, or the path started dropping UDP 500/4500 (NAT mapping \
                     expired, firewall change).
                     """,
@@ -35,7 +35,7 @@ struct DPDTimeout: Rule {
                 remedy: Remedy(summary: "Restore IKE reachability to \(peer); keep DPD so the tunnel recovers automatically.", steps: [
                     .check(.local, "Check the peer still answers IKE (look for replies)", "tcpdump -ni any 'udp port 500 or udp port 4500' and host \(ctx.peerAddressArgument(name))"),
                     .check(.peer, "Check the peer's daemon and firewall", "systemctl status ipsec; nft list ruleset | grep -nE 'dport (500|4500)'"),
-                    RemedyBuilder.setKey("dpdaction", to: "restart", in: conn, connectionName: name, end: .local, why: "Re-establish automatically when the peer is back (IKEv1; IKEv2 revives connections with auto=start)"),
+                    ctx.changeOrAdd(.dpdAction("restart"), on: .local, name, why: "Re-establish automatically when the peer is back (IKEv1; IKEv2 revives connections with auto=start)"),
                 ]),
                 stage: Self.stage)
         }

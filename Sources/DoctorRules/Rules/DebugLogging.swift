@@ -20,7 +20,7 @@ struct DebugLogging: Rule {
             var remove: [String] = []
             for k in ["plutodebug", "logfile"] { if let v = setup?[k] { remove.append(v.source.text.trimmingCharacters(in: .whitespaces)) } }
             var evidence: [SourceLine] = []
-            if let c = ctx.config(name) { evidence.append(c.header) }
+            if let c = ctx.connection(name) { evidence.append(c.header) }
             return Finding(
                 code: Self.code, severity: .warning, connection: name,
                 title: "No pluto log in the capture: the failure of \"\(name)\" cannot be explained without one",

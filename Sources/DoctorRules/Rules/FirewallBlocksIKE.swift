@@ -22,9 +22,9 @@ struct FirewallBlocksIKE: Rule {
 
     func evaluate(_ ctx: DiagnosisContext) -> [Finding] {
         ctx.connectionNames.compactMap { name -> Finding? in
-            guard let conn = ctx.config(name) else { return nil }
-            let me = conn.local("").flatMap { IPPrefix($0.value) }
-            let them = conn.remote("").flatMap { IPPrefix($0.value) }
+            guard let conn = ctx.connection(name) else { return nil }
+            let me = conn.local.address.flatMap { IPPrefix($0.value) }
+            let them = conn.remote.address.flatMap { IPPrefix($0.value) }
             let sides: [(EndpointSnapshot, End, IPPrefix?)] = [(ctx.local, .local, them)] + (ctx.peer.map { [($0, .peer, me)] } ?? [])
             var blocked: [(End, String, SourceLine)] = []
             for (side, end, from) in sides {
@@ -42,7 +42,7 @@ struct FirewallBlocksIKE: Rule {
             var steps: [RemedyStep] = []
             for end in [End.local, .peer] where ends.contains(end) {
                 let side = end == .local ? ctx.local : ctx.peer
-                let from = (end == .local ? conn.remote("")?.value : conn.local("")?.value) ?? "<the other gateway>"
+                let from = (end == .local ? conn.remote.address?.value : conn.local.address?.value) ?? "<the other gateway>"
                 steps += Self.acceptSteps(side, end: end, from: from, lines: blocked.filter { $0.0 == end }.map(\.2))
             }
             steps.append(.check(.both, "Verify IKE now arrives (replies should follow)", "tcpdump -ni any 'udp port 500 or udp port 4500 or esp'"))

@@ -23,8 +23,8 @@ struct MTUBlackhole: Rule {
             let smallestLost = lost.filter({ $0.payloadSize > largestOK.payloadSize }).min(by: { $0.payloadSize < $1.payloadSize })
         else { return [] }
         let name = ctx.connectionNames.first { ctx.isUp($0) == true } ?? ctx.connectionNames.first
-        let conn = name.flatMap { ctx.config($0) }
-        let peerAddr = conn?.remote("")?.value
+        let conn = name.flatMap { ctx.connection($0) }
+        let peerAddr = conn?.remote.address?.value
         let overhead = self.overhead(ctx, name: name, peer: peerAddr)
         let egress = egressMTU(ctx, peer: peerAddr)
         // The inner packet is the ping payload plus ICMP and IP headers: 8 + 20 (IPv4) or 8 + 40 (IPv6).
@@ -38,7 +38,7 @@ struct MTUBlackhole: Rule {
         guard lostInner <= egressMax else { return [] }  // the local kernel would have refused it with EMSGSIZE
         let mtu = overhead.maxInner(pathMTU: okOuter)
         let mss = mtu - (innerV6 ? 60 : 40)
-        let geo = conn.flatMap { TunnelGeometry($0) }
+        let geo = name.flatMap { ctx.geometry($0) }
         // A local host address inside the local subnet, to source the verification ping from.
         let sourceIP = ctx.local.localAddresses.compactMap { a -> String? in
             let host = String(a.description.split(separator: "/")[0])
@@ -50,7 +50,7 @@ struct MTUBlackhole: Rule {
         var evidence = [largestOK.source, smallestLost.source]
         if let src = egress.source { evidence.append(src) }
         if let st = ctx.local.states?.first(where: { $0.dst == peerAddr && !$0.isLarval }) { evidence += st.lines.filter { $0.text.contains("aead") || $0.text.contains("enc ") || $0.text.contains("auth") || $0.text.contains("encap") } }
-        if let m = conn?["mtu"] { evidence.append(m.source) }
+        if let m = conn?.mtu?.source { evidence.append(m) }
         return [Finding(
             code: Self.code, severity: .error, connection: name,
             title: "Packets above \(okInner) bytes vanish in the tunnel (path MTU below \(lostOuter)): set mtu=\(mtu)",
@@ -66,8 +66,7 @@ struct MTUBlackhole: Rule {
                 """,
             evidence: evidence,
             remedy: Remedy(summary: "Lower the tunnel MTU to \(mtu) and clamp TCP MSS to \(mss) on both ends.", steps: [
-                RemedyBuilder.setKey("mtu", to: String(mtu), in: conn, connectionName: name ?? "CONN", end: .both,
-                                     why: "Largest inner packet whose ESP packet (\(okOuter) bytes) is known to cross the path"),
+                ctx.changeOrAdd(.mtu(mtu), on: .both, name ?? "CONN", why: "Largest inner packet whose ESP packet (\(okOuter) bytes) is known to cross the path"),
             ] + HostFirewall(ctx.local).clampMSS(.local, from: l, to: r, mss: mss, ipv6: innerV6)
               + HostFirewall(ctx.peer).clampMSS(.peer, from: r, to: l, mss: mss, ipv6: innerV6)
               + sweep(okPayload: largestOK.payloadSize, lostPayload: smallestLost.payloadSize, headers: headers,

@@ -20,8 +20,8 @@ struct MissingPolicy: Rule {
         guard let all = ctx.local.policies else { return [] }
         let policies = SPDIndex(all)
         return ctx.connectionNames.compactMap { name in
-            guard ctx.isUp(name) == true, let conn = ctx.config(name), let geo = ctx.geometry(name) else { return nil }
-            if conn["type"]?.value == "passthrough" { return nil }
+            guard ctx.isUp(name) == true, let conn = ctx.connection(name), let geo = ctx.geometry(name) else { return nil }
+            if conn.mode.value == .passthrough { return nil }
             var missing: [String] = []
             for (l, r) in geo.pairs {
                 if policies.covering(src: l, dst: r, .out) == nil { missing.append("dir out \(l) -> \(r)") }
@@ -31,7 +31,7 @@ struct MissingPolicy: Rule {
             guard !missing.isEmpty else { return nil }
             let outMissing = missing.contains { $0.hasPrefix("dir out") }
             var evidence = ctx.local.trafficStatus?.filter { $0.connection == name }.map(\.source) ?? []
-            evidence += [conn.local("subnet"), conn.remote("subnet"), conn.local("subnets"), conn.remote("subnets")].compactMap { $0?.source }
+            evidence += [conn.local, conn.remote].filter(\.subnetsConfigured).compactMap(\.subnets.source)
             return Finding(
                 code: Self.code, severity: .error, connection: name,
                 title: "Tunnel is up but the SPD lacks \(missing.count) policy(ies): \(missing.joined(separator: "; "))",

@@ -21,18 +21,21 @@ struct MultiSubnetTmplMismatch: Rule {
         let rising = c.delta.map { $0 > 0 } ?? (c.last > 0)
         guard c.last > 0 else { return [] }
         return ctx.connectionNames.compactMap { name in
-            guard let conn = ctx.config(name) else { return nil }
-            let l = conn.subnets(local: true), r = conn.subnets(local: false)
+            guard let conn = ctx.connection(name) else { return nil }
+            let l = conn.local.subnets.value, r = conn.remote.subnets.value
             guard l.count > 1 || r.count > 1 else { return nil }
-            let key = l.count > 1 ? conn.localKey("subnets") : conn.remoteKey("subnets")
-            let many = l.count > 1 ? l : r
-            let cover = Self.cover(many.compactMap { IPPrefix($0) })
-            var evidence = [conn[key]?.source].compactMap { $0 } + c.lines
+            let manyIsLocal = l.count > 1
+            let line = (manyIsLocal ? conn.local : conn.remote).subnets.source
+            // The key as written (`leftsubnets`), for the title.
+            let key = line.flatMap { $0.text.trimmingCharacters(in: .whitespaces).split(separator: "=").first.map(String.init) } ?? "subnets"
+            let many = manyIsLocal ? l : r
+            let cover = Self.cover(many)
+            var evidence = [line].compactMap { $0 } + c.lines
             // One Child SA per subnet pair: show each one's traffic, the asymmetry tells which way breaks.
             let ts = ctx.local.trafficStatus?.filter { $0.connection == name } ?? []
             evidence += ts.map(\.source)
             let inPolicies = (ctx.local.policies ?? []).filter {
-                $0.direction == .in && !$0.isSocketPolicy && (many.contains($0.dst.description) || many.contains($0.src.description))
+                $0.direction == .in && !$0.isSocketPolicy && (many.contains($0.dst) || many.contains($0.src))
             }
             for p in inPolicies.prefix(4) { evidence += p.lines.filter { $0.text.hasPrefix("src") || $0.text.contains("reqid") } }
             evidence += (ctx.local.monitor ?? []).filter { $0.reqid != nil }.prefix(4).map(\.source)
@@ -42,17 +45,16 @@ struct MultiSubnetTmplMismatch: Rule {
             let crossed = ts.contains { $0.inBytes > $0.outBytes }
             if ts.contains(where: { $0.inBytes == 0 && $0.outBytes > 0 }) && !crossed { return nil }
             let reqids = Set(inPolicies.flatMap { $0.templates.map(\.reqid) }).sorted()
-            let coverText = cover?.description ?? "0.0.0.0/0"
-            let peerConn = ctx.peerConfig(name)
-            let peerKey = l.count > 1 ? "rightsubnets" : "leftsubnets"
-            let peerSideKey = peerConn.map { $0.localIsLeft == conn.localIsLeft ? peerKey : (peerKey == "rightsubnets" ? "leftsubnets" : "rightsubnets") } ?? peerKey
+            let coverPrefix = cover ?? IPPrefix("0.0.0.0/0")!
+            let coverText = coverPrefix.description
+            let manyText = many.map(\.description)
             return Finding(
                 code: Self.code, severity: rising ? .error : .warning, connection: name,
                 title: rising
                     ? "Replies arrive on another subnet's Child SA: XfrmInTmplMismatch +\(c.delta ?? c.last) with \(key)="
                     : "Replies arrived on another subnet's Child SA (XfrmInTmplMismatch \(c.last), not rising now) with \(key)=",
                 explanation: """
-                    \(key)={\(many.joined(separator: ","))} makes Libreswan negotiate one Child SA, with its own \
+                    \(key)={\(manyText.joined(separator: ","))} makes Libreswan negotiate one Child SA, with its own \
                     reqid\(reqids.isEmpty ? "" : " (\(reqids.map(String.init).joined(separator: ", ")))"), per subnet pair, all to the same peer. \
                     The kernel counter XfrmInTmplMismatch \(rising ? "rose from \(c.first) to \(c.last)" : "is \(c.last) (flat while sampled)"): packets were decrypted \
                     by an SA whose reqid is not the one the inbound policy for their addresses requires, so they \
@@ -64,12 +66,10 @@ struct MultiSubnetTmplMismatch: Rule {
                     """,
                 evidence: evidence,
                 remedy: Remedy(summary: "Use one Child SA that covers all the subnets (\(coverText)) instead of one per subnet, on both ends.", steps: [
-                    .config(.local, "One selector covering \(many.joined(separator: " and ")) (one reqid, one path)", file: conn[key]?.source.file, connection: name,
-                            remove: [conn[key]?.source.text.trimmingCharacters(in: .whitespaces) ?? "\(key)=..."],
-                            add: ["\(String(key.dropLast()))=\(coverText)"]),
-                    .config(.peer, "Mirror it on the peer", file: peerConn?[peerSideKey]?.source.file, connection: peerConn?.name ?? name,
-                            remove: [peerConn?[peerSideKey]?.source.text.trimmingCharacters(in: .whitespaces) ?? "\(peerSideKey)={\(many.joined(separator: ","))}"],
-                            add: ["\(String(peerSideKey.dropLast()))=\(coverText)"]),
+                    ctx.changeOrAdd(manyIsLocal ? .localSubnets([coverPrefix]) : .remoteSubnets([coverPrefix]), on: .local, name,
+                                    why: "One selector covering \(manyText.joined(separator: " and ")) (one reqid, one path)"),
+                    // The peer holds the same subnets on its other side.
+                    ctx.changeOrAdd(manyIsLocal ? .remoteSubnets([coverPrefix]) : .localSubnets([coverPrefix]), on: .peer, name, why: "Mirror it on the peer"),
                     .command(.both, "Reload and re-establish", "\(ctx.cli.replace(name)) && \(ctx.cli.up(name))"),
                     .check(.local, "Confirm the counter stops rising", "grep XfrmInTmplMismatch /proc/net/xfrm_stat"),
                 ]),

@@ -17,7 +17,7 @@ struct NATBeforeIPsec: Rule {
         guard let rules = ctx.local.natRules, !rules.isEmpty else { return [] }
         let chains = Dictionary(grouping: rules) { "\($0.backend) \($0.family ?? "") \($0.table ?? "") \($0.chain)" }
         return ctx.connectionNames.compactMap { name in
-            guard let conn = ctx.config(name), let geo = ctx.geometry(name), !conn.subnets(local: true).isEmpty else { return nil }
+            guard let conn = ctx.connection(name), let geo = ctx.geometry(name), conn.local.subnetsConfigured else { return nil }
             let egress = egressInterface(to: geo.remoteAddress, ctx)
             for (_, chainRules) in chains.sorted(by: { $0.key < $1.key }) {
                 for (l, r) in geo.pairs {
@@ -51,7 +51,7 @@ struct NATBeforeIPsec: Rule {
         return ctx.local.interfaces?.first { $0.addresses.contains { $0.contains(p) } }?.name
     }
 
-    func finding(_ name: String, _ conn: ConnectionConfig, _ rule: NatRule, _ l: IPPrefix, _ r: IPPrefix, _ ctx: DiagnosisContext) -> Finding {
+    func finding(_ name: String, _ conn: EffectiveConnection, _ rule: NatRule, _ l: IPPrefix, _ r: IPPrefix, _ ctx: DiagnosisContext) -> Finding {
         let command: String
         let persistent: String
         let whereTo: String
@@ -80,7 +80,7 @@ struct NATBeforeIPsec: Rule {
                 """
         }
         var evidence = [rule.source]
-        evidence += [conn.local("subnet") ?? conn.local("subnets"), conn.remote("subnet") ?? conn.remote("subnets")].compactMap { $0?.source }
+        evidence += [conn.local, conn.remote].filter(\.subnetsConfigured).compactMap(\.subnets.source)
         if let c = ctx.local.xfrmStat?.counter("XfrmOutNoStates"), c.last > 0 { evidence += c.lines }
         if let ts = ctx.local.trafficStatus?.first(where: { $0.connection == name }) { evidence.append(ts.source) }
         return Finding(

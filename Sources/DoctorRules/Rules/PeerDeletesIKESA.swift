@@ -25,7 +25,7 @@ struct PeerDeletesIKESA: Rule {
                 ctx.localEvents(.dpdAction, name).isEmpty
             else { return nil }
             let signs = ctx.authMethod(name) == "signature"
-            let myID = ctx.config(name)?.local("id")?.value ?? "this end's leftid"
+            let myID = ctx.connection(name).flatMap { $0.local.idConfigured ? $0.local.id?.value : nil } ?? "this end's leftid"
             let candidates: [Candidate]? = ctx.peer == nil ? [
                 Candidate(code: IDMismatch.code, decidedBy: "the peer's log says `Peer ID '...' mismatched` right after IKE_AUTH: its rightid is not \(myID)"),
                 Candidate(code: AuthFailed.code, cause: "certificate", decidedBy: "the peer's log has an NSS: ERROR or X509 line about this end's certificate"),

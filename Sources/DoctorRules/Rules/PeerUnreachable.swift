@@ -32,7 +32,7 @@ struct PeerUnreachable: Rule {
             let peerSawUs = !ctx.peerEvents(.noSuitableConnection, name).isEmpty || !ctx.peerEvents(.ikev1Dropped, name).isEmpty
                 || !ctx.anyEvents(.ikeVersionRefused, name).isEmpty
                 || !ctx.peerEvents(.ikeNoProposalLocal, name).isEmpty
-            let conn = ctx.config(name)
+            let conn = ctx.connection(name)
             let peerAddr = ctx.peerAddress(name) ?? "the peer"
             let peerArg = ctx.peerAddressArgument(name)
             // Redirected (RFC 5685) to a gateway that then never answers: the original gateway's answers do not count.
@@ -75,7 +75,7 @@ struct PeerUnreachable: Rule {
             var f = finding(name, peerAddr, "No answer from \(peerAddr) to the first IKE message", why,
                             DiagnosisContext.sample(timeouts, 1) + DiagnosisContext.sample(ctx.localEvents(.retransmission, name), 1),
                             routeSteps(peerArg) + HostFirewall(ctx.local).acceptIKE(.local, from: peerArg)
-                                + HostFirewall(ctx.peer).acceptIKE(.peer, from: conn?.local("")?.value ?? "<this gateway's address>"))
+                                + HostFirewall(ctx.peer).acceptIKE(.peer, from: conn?.local.address?.value ?? "<this gateway's address>"))
             return f
         }
     }
@@ -108,7 +108,7 @@ struct PeerUnreachable: Rule {
             .check(.peer, "Is pluto running and listening on the peer?", "ipsec status | head -3; ss -ulnp | grep -E ':(500|4500) '"),
             .check(.local, "Did the peer answer with ICMP port unreachable? (pluto logs it as Connection refused)", "journalctl -u ipsec --since -10min --no-pager | grep -E 'asynchronous network error|Connection refused|No route'"),
         ] + routeSteps(peerArg) + HostFirewall(ctx.local).acceptIKE(.local, from: peerArg)
-            + HostFirewall(ctx.peer).acceptIKE(.peer, from: ctx.config(name)?.local("")?.value ?? "<this gateway's address>")
+            + HostFirewall(ctx.peer).acceptIKE(.peer, from: ctx.connection(name)?.local.address?.value ?? "<this gateway's address>")
         var candidates = [
             Candidate(code: Self.code, decidedBy: "tcpdump on the peer shows no IKE packet from this end arriving (lost on the path or dropped by a firewall)"),
             Candidate(code: PeerIKENotRunning.code, decidedBy: "the peer's `ipsec status` says Pluto is not running, or this end's log has `Connection refused` (ICMP port unreachable)"),
@@ -124,8 +124,8 @@ struct PeerUnreachable: Rule {
 
     /// The connection negotiates IKEv1 (its config, or its log's Main Mode states / initiating line).
     static func isIKEv1(_ ctx: DiagnosisContext, _ name: String, _ timeouts: [IKEEvent]) -> Bool {
-        let conn = ctx.config(name)
-        return conn?.ikeVersion == .v1Only || (conn == nil && timeouts.contains { $0.details["ikeVersion"] == "IKEv1" || ($0.state ?? "").contains("MAIN") })
+        let conn = ctx.connection(name)
+        return conn?.ikeVersion.value == .v1 || (conn == nil && timeouts.contains { $0.details["ikeVersion"] == "IKEv1" || ($0.state ?? "").contains("MAIN") })
             || ctx.localEvents(.initiating, name).contains { $0.details["ikeVersion"] == "IKEv1" }
     }
 

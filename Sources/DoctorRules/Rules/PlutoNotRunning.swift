@@ -16,9 +16,9 @@ struct PlutoNotRunning: Rule {
     ]
 
     func evaluate(_ ctx: DiagnosisContext) -> [Finding] {
-        let conns = ctx.local.config?.connections ?? []
+        let conns = ctx.allConnections(peer: false)
         let names = conns.map(\.name)
-        let started = conns.filter { ["start", "add", "route", "ondemand", "keep"].contains($0["auto"]?.value ?? "") }
+        let started = conns.filter { ["start", "add", "route", "ondemand", "keep"].contains($0.startup?.value ?? "") }
         // An abort counts unless pluto worked after it (a later start negotiated something).
         // whack's `is Pluto running?` in a log is the not-running case, not an abort.
         let notRunningLine = ctx.local.plutoNotRunning ?? ctx.local.events.events(.plutoAborted).first { $0.details["cause"] == "not-running" }?.source
@@ -68,7 +68,7 @@ struct PlutoNotRunning: Rule {
             return []
         }
         var evidence = finding.evidence
-        evidence += started.prefix(3).compactMap { $0["auto"]?.source }
+        evidence += started.prefix(3).compactMap { $0.startup?.source }
         return [Finding(
             code: Self.code, severity: .error, connection: names.count == 1 ? names.first : nil,
             title: finding.title, explanation: finding.why, evidence: evidence,

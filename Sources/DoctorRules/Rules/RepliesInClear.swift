@@ -59,7 +59,7 @@ struct RepliesInClear: Rule {
             case .some(.none): peerSays = " \(peerLabel)'s SPD confirms it: it has no dir out policy for \(pairText)."
             default: peerSays = " The peer's `ip xfrm policy` decides: no `dir out` policy for \(pairText) confirms it."
             }
-            let peerName = ctx.peerConfig(name)?.name ?? name
+            let peerName = ctx.peerConnection(name)?.name ?? name
             return Finding(
                 code: Self.code, severity: .error, connection: name,
                 title: "Replies for \(pairText) arrive unencrypted and are dropped: \(peerLabel) has no outbound IPsec policy for them",

@@ -28,13 +28,14 @@ struct SharedReqid: Rule {
 
     func evaluate(_ ctx: DiagnosisContext) -> [Finding] {
         ctx.connectionNames.compactMap { name in
-            guard let conn = ctx.config(name), let reqid = conn["reqid"], let geo = ctx.geometry(name), geo.pairs.count > 1 else { return nil }
-            let subnetsKey = conn.subnets(local: true).count > 1 ? conn.localKey("subnets") : conn.remoteKey("subnets")
+            guard let conn = ctx.connection(name), let reqid = conn.reqid, let geo = ctx.geometry(name), geo.pairs.count > 1 else { return nil }
+            let manyIsLocal = conn.local.subnets.value.count > 1
+            let subnetsLine = (manyIsLocal ? conn.local : conn.remote).subnets.source
             let ts = ctx.local.trafficStatus?.filter { $0.connection == name } ?? []
             let idle = ts.filter { $0.inBytes == 0 && $0.outBytes == 0 }
             let busy = ts.filter { $0.inBytes > 0 || $0.outBytes > 0 }
-            let peerConn = ctx.peerConfig(name)
-            let peerReqid = peerConn?["reqid"]?.value
+            let peerConn = ctx.peerConnection(name)
+            let peerReqid = peerConn?.reqid?.value
             // Known only with the peer's config; a mismatch fails now, the same manual reqid later.
             let peerDiffers = peerConn != nil && peerReqid != reqid.value
             // The user's pings from one of the pairs' subnets died: failing now, not just fragile.
@@ -43,9 +44,9 @@ struct SharedReqid: Rule {
                     && p.sourceAddress.flatMap { IPPrefix($0) }.map { s in geo.localSubnets.contains { $0.contains(s) } } == true
             }
             let outSAs = (ctx.local.states ?? []).filter { !$0.isLarval && $0.reqid == UInt32(reqid.value) && $0.dst == geo.remoteAddress }
-            var evidence = [reqid.source] + [conn[subnetsKey]?.source].compactMap { $0 }
+            var evidence = [reqid.source, subnetsLine].compactMap { $0 }
             evidence += (idle + busy).map(\.source)
-            if let p = peerConn { evidence.append(p["reqid"]?.source ?? p.header) }
+            if let p = peerConn { evidence.append(p.reqid?.source ?? p.header) }
             evidence += lost.prefix(2).map(\.source)
             let carrying = busy.count == 1 && !idle.isEmpty
                 ? " Here that is #\(busy[0].serial) (in=\(busy[0].inBytes) out=\(busy[0].outBytes)), while \(idle.map { "#\($0.serial)" }.joined(separator: ", ")) carried nothing."
@@ -57,20 +58,14 @@ struct SharedReqid: Rule {
                     : !lost.isEmpty
                     ? "Pings from \(lost.compactMap(\.sourceAddress).joined(separator: ", ")) die: the peer most likely has no reqid= (one reqid per pair), so its inbound policy for that pair drops what arrives on the shared SA (XfrmInTmplMismatch rises on the peer), the field report's failure; the peer's config and xfrm_stat confirm it."
                     : "If the peer has the same reqid=, traffic passes for now; if it has none (one reqid per pair), its inbound policies for the other pairs drop what arrives on the shared SA (XfrmInTmplMismatch on the peer), the field report's failure."
-            let cover = MultiSubnetTmplMismatch.cover((conn.subnets(local: true).count > 1 ? geo.localSubnets : geo.remoteSubnets))
+            let cover = MultiSubnetTmplMismatch.cover(manyIsLocal ? geo.localSubnets : geo.remoteSubnets)
             // With the peer's config in hand, each end's own line: one end's reqid alone still ties its SAs together.
-            let peerLine = peerConn?["reqid"]
-            var steps: [RemedyStep] = [
-                .config(peerLine == nil && peerConn == nil ? .both : .local, "Let pluto assign one reqid per subnet pair", file: reqid.source.file, connection: name,
-                        remove: [reqid.source.text.trimmingCharacters(in: .whitespaces)], add: []),
-            ]
-            if let peerConn, let peerLine {
-                steps.append(.config(.peer, "The same on the peer", file: peerLine.source.file, connection: peerConn.name,
-                                     remove: [peerLine.source.text.trimmingCharacters(in: .whitespaces)], add: []))
-            }
-            if let cover, let line = conn[subnetsKey]?.source.text {
-                steps.append(.config(.both, "Or one Child SA for all the subnets, which keeps one reqid usable", file: conn[subnetsKey]?.source.file, connection: name,
-                                     remove: [line.trimmingCharacters(in: .whitespaces)], add: ["\(String(subnetsKey.dropLast()))=\(cover)"]).instead)
+            var steps = [ctx.change(.reqid(nil), on: peerConn == nil ? .both : .local, name, why: "Let pluto assign one reqid per subnet pair")].compactMap { $0 }
+            if peerConn?.reqid != nil, let step = ctx.change(.reqid(nil), on: .peer, name, why: "The same on the peer") { steps.append(step) }
+            if let cover, subnetsLine != nil,
+                let step = ctx.change(manyIsLocal ? .localSubnets([cover]) : .remoteSubnets([cover]), on: .both, name, why: "Or one Child SA for all the subnets, which keeps one reqid usable")
+            {
+                steps.append(step.instead)
             }
             steps.append(.command(.both, "Reload and re-establish", "\(ctx.cli.replace(name)) && \(ctx.cli.up(name))"))
             steps.append(.check(.both, "Each Child SA now has its own reqid and carries its own pair's traffic", "ip xfrm state | grep reqid; ipsec trafficstatus"))
@@ -78,7 +73,7 @@ struct SharedReqid: Rule {
                 code: Self.code, severity: peerDiffers || !lost.isEmpty ? .error : .warning, connection: name,
                 title: "\(geo.pairs.count) subnet pairs share reqid \(reqid.value): one Child SA carries all their traffic",
                 explanation: """
-                    \(conn[subnetsKey].map { "\($0.source.text.trimmingCharacters(in: .whitespaces)) makes" } ?? "This connection makes") \
+                    \(subnetsLine.map { "\($0.text.trimmingCharacters(in: .whitespaces)) makes" } ?? "This connection makes") \
                     one Child SA per subnet pair, and reqid=\(reqid.value) gives them all the same reqid \
                     (ipsec.conf(5): manually assigned reqids are all identical)\(outSAs.count > 1 ? "; the SAD holds \(outSAs.count) outbound SAs of reqid \(reqid.value) to \(geo.remoteAddress ?? "the peer")" : ""). \
                     The kernel picks the outbound SA by the policy template's reqid and the peer's address, not by \

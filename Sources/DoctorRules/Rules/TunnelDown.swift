@@ -14,12 +14,12 @@ struct TunnelDown: Rule {
     func evaluate(_ ctx: DiagnosisContext) -> [Finding] {
         ctx.connectionNames.compactMap { name in
             guard ctx.isUp(name) == false else { return nil }
-            guard let conn = ctx.config(name) else { return Self.withoutConfig(name, ctx) }
-            let auto = conn["auto"]?.value ?? "ignore"
+            guard let conn = ctx.connection(name) else { return Self.withoutConfig(name, ctx) }
+            let auto = conn.startup?.value ?? "ignore"
             if auto == "ignore" && ctx.local.events.events(.initiating, connection: name).isEmpty && ctx.local.statusConnections?.contains(name) != true { return nil }
             let attempted = !ctx.local.events.events(.initiating, connection: name).isEmpty || !ctx.local.events.events(.retransmission, connection: name).isEmpty
             var evidence = [conn.header]
-            if let a = conn["auto"] { evidence.append(a.source) }
+            if let a = conn.startup?.source { evidence.append(a) }
             // An absence is said, not quoted: no line of the file is cited for a line that is not there.
             let absent = ctx.local.inputs.first(where: { $0.value == .trafficStatus }).map { " \($0.key) has no line for this connection." } ?? ""
             let why = attempted
@@ -30,7 +30,7 @@ struct TunnelDown: Rule {
                 title: "\"\(name)\" is down: no established Child SA", explanation: why, evidence: evidence,
                 remedy: Remedy(summary: attempted ? "Capture the negotiation: run the up command and the pluto log on both ends." : "Bring it up (or let it start with auto=start), then diagnose what it prints.", steps: [
                     .command(.local, "Bring it up and keep what it prints", "\(ctx.cli.up(name)) 2>&1 | tee ipsec-up.txt"),
-                    RemedyBuilder.setKey("auto", to: "start", in: conn, connectionName: name, end: .local, why: "Start the tunnel when pluto starts (and revive it after failures)"),
+                    ctx.changeOrAdd(.startup("start"), on: .local, name, why: "Start the tunnel when pluto starts (and revive it after failures)"),
                     .command(.both, "Capture both ends for ipsec-doctor", "journalctl -u ipsec --since -10min > journal.txt; ipsec trafficstatus > ipsec-trafficstatus.txt"),
                 ]),
                 stage: Self.stage, isSymptom: true)
