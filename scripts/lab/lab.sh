@@ -109,10 +109,13 @@ pluto_start() { # SIDE [aborts]: with "aborts", no NSS database is made, so plut
 }
 
 pluto_stop() {
-    local d; d=$(side_dir "$1")
+    local d pid; d=$(side_dir "$1")
     [ -f "$d/run/pluto.pid" ] || return 0
-    kill "$(cat "$d/run/pluto.pid")" 2>/dev/null || true
-    sleep 0.3
+    pid=$(cat "$d/run/pluto.pid")
+    kill "$pid" 2>/dev/null || true
+    # Gone before anything starts a new one on the same directories (a restart right after the stop raced).
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
     rm -f "$d/run/pluto.pid"
 }
 
@@ -233,12 +236,18 @@ fix_round() { # TOOL PREFIX RESULT
         mkdir -p "$(side_dir "$side")/nss" "$(side_dir "$side")/run"
         : > "$(side_dir "$side")/pluto.log"
     done
-    pluto_start west; pluto_start east
+    # The responder first: a fix that sets auto=start has west initiate the moment its pluto is up.
+    pluto_start east; pluto_start west
     conns=$(python3 -c 'import json,sys; print(" ".join(p["local"] for p in json.load(open(sys.argv[1]))["pairs"]))' "$OUT/${p}compare-after.json" 2>/dev/null || echo "$CONN")
     : > "$up"
     for c in $conns; do
         timeout "$UP_SECONDS" ip netns exec "$W" ipsec whack --ctlsocket "$(side_dir west)/run/pluto.ctl" --name "$c" --initiate >> "$up" 2>&1 || true
     done
+    # An initiate that found the tunnel already negotiating returns at once: wait for the Child SA's outcome
+    # (established, or refused by a kernel without ESP) in either end's log.
+    local n=0
+    while [ "$n" -lt "$UP_SECONDS" ] && ! grep -qE "established Child SA|IPsec SA established|netlink response for Add SA" \
+        "$(side_dir west)/pluto.log" "$(side_dir east)/pluto.log" 2>/dev/null; do sleep 1; n=$((n + 1)); done
     sleep 2
     whack west --trafficstatus > "$OUT/${p}trafficstatus.txt" 2>&1 || true
     cp "$(side_dir west)/pluto.log" "$OUT/${p}west-pluto.log" 2>/dev/null || true
