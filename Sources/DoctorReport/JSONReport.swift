@@ -7,7 +7,7 @@ public enum JSONReport {
     public static let schemaVersion = 2
     /// The release, for `--version` and the JSON report (bumped with each release; schemaVersion only when the
     /// JSON changes incompatibly).
-    public static let toolVersion = "0.7.0"
+    public static let toolVersion = "0.8.0"
 
     struct Document: Encodable {
         var schemaVersion: Int
