@@ -42,8 +42,7 @@ public struct IpsecCLI: Sendable {
 
     /// `version` as the snapshot holds it (`Libreswan 5.2`, `Libreswan U4.10/K6.1...`); unknown reads as 4.x.
     public init(version: String?) {
-        let digits = version.map { v in v.drop { !$0.isNumber }.prefix { $0.isNumber } } ?? ""
-        modern = Int(digits).map { $0 >= 5 } ?? false
+        modern = LibreswanAdapter.major(version) >= 5
     }
 
     /// A fragment's stand-in name (`peer 192.0.2.2`, `unknown connection`) is no conn name: a placeholder.

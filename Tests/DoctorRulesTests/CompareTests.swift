@@ -1,6 +1,8 @@
+import DoctorCore
 import DoctorModel
 import DoctorCollect
 import DoctorParse
+import DoctorReport
 import Foundation
 import Testing
 
@@ -165,40 +167,65 @@ struct CompareTests {
     /// The first half of the closed loop (the lab restarting the pair is the second): every ipsec.conf change
     /// compare proposes, applied to copies of both ends, leaves a pair compare finds no error in, and the
     /// changed files still pass `ipsec addconn --checkconfig` (RemedyProofTests checks that part).
-    @Test("compare's fixes, applied to both ends' copies, leave no error")
+    /// What the lab's closed loop runs: scripts/lab/apply-fix.py on a tool's JSON, in place.
+    static func applyFix(_ json: String, _ tag: String) throws -> (Int32, String) {
+        let doc = FileManager.default.temporaryDirectory.appendingPathComponent("\(tag)-\(getpid()).json").path
+        try json.write(toFile: doc, atomically: false, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: doc) }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", Repo.root + "/scripts/lab/apply-fix.py", doc]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        try p.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        return (p.terminationStatus, text)
+    }
+
+    /// The configuration-caused scenarios whose fix is a change nobody needs a secret for.
+    static var fixable: [String] {
+        Repo.scenarios.filter { scenario in
+            guard FileManager.default.fileExists(atPath: "\(Repo.examples)/\(scenario)/east/ipsec.conf"), let real = realCode(scenario) else { return false }
+            return configCodes.contains(real) && real != "psk-mismatch" && real != "multi-subnet-tmpl-mismatch"
+        }
+    }
+
+    /// One round of a tool's fix on copies of both ends (as the lab applies it), then compare on the result.
+    static func afterFix(_ scenario: String, by name: String, _ tool: (String, String) throws -> String) throws -> [Finding] {
+        // A directory of its own per tool and scenario: the tests run in parallel.
+        let copies = try ["west", "east"].map { try Repo.scratchCopy(scenario, $0, "\(name)-fix-\(scenario)-\($0)") }
+        defer { for c in copies { try? FileManager.default.removeItem(atPath: c) } }
+        let (status, out) = try applyFix(try tool(copies[0], copies[1]), "\(name)-fix-\(scenario)")
+        #expect(status == 0, "\(scenario): apply-fix.py: \(out)")
+        let load = { (dir: String) in SnapshotBuilder.build(SnapshotLoader.load(paths: [dir], label: (dir as NSString).lastPathComponent)) }
+        return ConfigComparison.compare(load(copies[0]), load(copies[1])).pairs.flatMap(\.findings)
+    }
+
+    @Test("compare's fixes, applied to both ends' copies by the lab's apply-fix.py, leave no error")
     func fixesResolve() throws {
         var fixed = 0
-        for scenario in Repo.scenarios where FileManager.default.fileExists(atPath: "\(Repo.examples)/\(scenario)/east/ipsec.conf") {
-            guard let real = Self.realCode(scenario), Self.configCodes.contains(real), real != "psk-mismatch", real != "multi-subnet-tmpl-mismatch" else { continue }
-            let copies = try ["west", "east"].map { try Repo.scratchCopy(scenario, $0, "compare-fix-\($0)") }
-            defer { for c in copies { try? FileManager.default.removeItem(atPath: c) } }
-            let load = { (dir: String) in SnapshotBuilder.build(SnapshotLoader.load(paths: [dir], label: (dir as NSString).lastPathComponent)) }
-            var result = ConfigComparison.compare(load(copies[0]), load(copies[1]))
-            // One round, as the lab's closed loop applies them: every change a finding needs is in its remedy.
-            for _ in 0..<1 {
-                let steps = result.pairs.flatMap(\.findings).flatMap(\.remedy.steps).filter {
-                    $0.kind == .config && (($0.file ?? "").hasSuffix("ipsec.conf") || ($0.file ?? "").hasSuffix("ipsec.secrets"))
-                }
-                guard !steps.isEmpty else { break }
-                for step in steps {
-                    let path = try #require(step.file)
-                    let text = try String(contentsOfFile: path, encoding: .utf8)
-                    if path.hasSuffix("ipsec.secrets") {
-                        // The entry's IDs change, its secret (shown redacted) stays: match by the IDs.
-                        let ids = { (l: String) in l.components(separatedBy: " :").first?.trimmingCharacters(in: .whitespaces) ?? l }
-                        let (old, new) = (ids(try #require(step.remove.first)), ids(try #require(step.add.first)))
-                        let lines = text.components(separatedBy: "\n").map { ids($0) == old ? new + " :" + ($0.components(separatedBy: " :").dropFirst().joined(separator: " :")) : $0 }
-                        #expect(lines.joined(separator: "\n") != text, "\(scenario): no entry \(old) in \(path)")
-                        try lines.joined(separator: "\n").write(toFile: path, atomically: false, encoding: .utf8)
-                        continue
-                    }
-                    let changed = try RemedyProofTests.apply(text, section: try #require(step.connection), remove: step.remove, add: step.add).get()
-                    try changed.write(toFile: path, atomically: false, encoding: .utf8)
-                }
-                result = ConfigComparison.compare(load(copies[0]), load(copies[1]))
-            }
-            let errors = result.pairs.flatMap(\.findings).filter { $0.severity == .error }
+        for scenario in Self.fixable {
+            let errors = try Self.afterFix(scenario, by: "compare") { west, east in
+                let load = { (dir: String) in SnapshotBuilder.build(SnapshotLoader.load(paths: [dir], label: (dir as NSString).lastPathComponent)) }
+                return CompareReport.json(ConfigComparison.compare(load(west), load(east)), local: "west", peer: "east", toolVersion: "test")
+            }.filter { $0.severity == .error }
             #expect(errors.isEmpty, "\(scenario): after compare's fixes: \(errors.map { "\($0.code): \($0.title)" })")
+            fixed += 1
+        }
+        #expect(fixed >= 12, "\(fixed) scenarios fixed")
+    }
+
+    /// The same for diagnose: the config remedies of `diagnose --peer` on the failing pair's capture.
+    @Test("diagnose's config remedies, applied to both ends' copies by apply-fix.py, leave compare no error")
+    func diagnoseFixesResolve() throws {
+        var fixed = 0
+        for scenario in Self.fixable {
+            let errors = try Self.afterFix(scenario, by: "diagnose") { west, east in
+                JSONReport.render(try DoctorCore.diagnose(.captured([west]), peer: [east]).diagnosis)
+            }.filter { $0.severity == .error }
+            #expect(errors.isEmpty, "\(scenario): after diagnose's fixes: \(errors.map { "\($0.code): \($0.title)" })")
             fixed += 1
         }
         #expect(fixed >= 12, "\(fixed) scenarios fixed")
