@@ -21,21 +21,22 @@ public struct DiagnosisEngine {
             findings += Self.peerSideFindings(context, peer: peer, alreadyFound: findings)
         }
         if let f = context.connectionFilter { findings = findings.filter { $0.connection == nil || $0.connection == f } }
+        let skipped = context.local.skipped + (context.peer?.skipped ?? [])
         let notChecked = Self.rules.compactMap { rule -> NotChecked? in
-            let missing = Self.unmet(rule, context)
-            return missing.isEmpty ? nil : NotChecked(code: rule.code, missing: missing, skipped: context.local.skipped + (context.peer?.skipped ?? []))
+            let missing = Self.unmet(rule, read: context.inputKindsRead)
+            return missing.isEmpty ? nil : NotChecked(code: rule.code, missing: missing, skipped: skipped)
         }
         return Result(findings: Self.rank(findings), notChecked: notChecked)
     }
 
     static func evaluate(_ context: DiagnosisContext) -> [Finding] {
-        rules.filter { unmet($0, context).isEmpty }.flatMap { $0.init().evaluate(context) }
+        let read = context.inputKindsRead
+        return rules.filter { unmet($0, read: read).isEmpty }.flatMap { $0.init().evaluate(context) }
     }
 
-    /// The rule's needs that neither end's capture meets.
-    static func unmet(_ rule: any Rule.Type, _ context: DiagnosisContext) -> [InputNeed] {
-        let read = context.inputKindsRead
-        return rule.needs.filter { need in !need.kinds.contains(where: read.contains) }
+    /// The rule's needs that none of the kinds READ (both ends' captures) meets.
+    static func unmet(_ rule: any Rule.Type, read: Set<InputKind>) -> [InputNeed] {
+        rule.needs.filter { need in !need.kinds.contains(where: read.contains) }
     }
 
     /// Problems of the other end itself (its daemon, kernel, firewall, counters), seen from its own

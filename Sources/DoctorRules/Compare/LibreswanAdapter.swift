@@ -139,18 +139,6 @@ enum LibreswanAdapter {
         let digits = version.map { v in v.drop { !$0.isNumber }.prefix { $0.isNumber } } ?? ""
         return Int(digits) ?? 4
     }
-
-    /// What CONN offers for KIND, as the typed model expands it, for an explanation: `ike=VALUE
-    /// (AES_CBC_256-HMAC_SHA2_512-DH20)`, or for an absent key `Libreswan 4.x's defaults (AES_GCM_16_256-...,
-    /// ...)`. nil when the value cannot be read.
-    static func describeProposals(_ conn: ConnectionConfig, _ kind: LibreswanProposals.Kind, version: String?) -> String? {
-        let key = kind == .ike ? conn["ike"] : conn["esp"] ?? conn["phase2alg"]
-        let major = major(version)
-        guard let list = try? LibreswanProposals.expand(key?.value, kind, ikev2: conn.ikeVersion == .v2Only, major: major) else { return nil }
-        let expanded = list.map(\.description).joined(separator: ", ")
-        if let key { return "\(key.source.text.trimmingCharacters(in: .whitespaces)) (\(expanded))" }
-        return "Libreswan \(major).x's default \(kind == .ike ? "IKE" : "ESP") proposals (\(expanded))"
-    }
 }
 
 /// A change a remedy makes to one end's connection, in the model's terms; the daemon's adapter writes it as
